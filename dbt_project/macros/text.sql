@@ -1,0 +1,37 @@
+{#- Address and SMTP text helpers, dispatched so the models also run on PostgreSQL. -#}
+
+{% macro lh_normalize_email(column) -%}
+    nullif(lower(trim({{ column }})), '')
+{%- endmacro %}
+
+{% macro lh_email_domain(column) -%}
+    {{ return(adapter.dispatch('lh_email_domain', 'list_hygiene')(column)) }}
+{%- endmacro %}
+{% macro default__lh_email_domain(column) -%}
+    nullif(split_part({{ column }}, '@', 2), '')
+{%- endmacro %}
+
+{#- first capture group of a regex, or null -#}
+{% macro lh_regex_extract(column, pattern) -%}
+    {{ return(adapter.dispatch('lh_regex_extract', 'list_hygiene')(column, pattern)) }}
+{%- endmacro %}
+{% macro duckdb__lh_regex_extract(column, pattern) -%}
+    nullif(regexp_extract({{ column }}, '{{ pattern }}', 1), '')
+{%- endmacro %}
+{% macro postgres__lh_regex_extract(column, pattern) -%}
+    substring({{ column }} from '{{ pattern }}')
+{%- endmacro %}
+
+{% macro lh_regex_matches(column, pattern_column) -%}
+    {{ return(adapter.dispatch('lh_regex_matches', 'list_hygiene')(column, pattern_column)) }}
+{%- endmacro %}
+{% macro duckdb__lh_regex_matches(column, pattern_column) -%}
+    regexp_matches({{ column }}, {{ pattern_column }}, 'i')
+{%- endmacro %}
+{% macro postgres__lh_regex_matches(column, pattern_column) -%}
+    ({{ column }} ~* {{ pattern_column }})
+{%- endmacro %}
+
+{% macro lh_md5(expression) -%}
+    md5({{ expression }})
+{%- endmacro %}

@@ -1,0 +1,33 @@
+{#- Where each address is known: the platforms a suppression must reach. -#}
+with
+
+events as (select * from {{ ref('int_email_events') }}),
+
+members as (select * from {{ ref('stg_mailchimp__members') }}),
+
+crm_contacts as (select * from {{ ref('stg_hubspot__contacts') }}),
+
+sightings as (
+
+    select email, platform, occurred_at as seen_at from events
+    union all
+    select email, 'mailchimp' as platform, coalesce(last_changed_at, opted_in_at) as seen_at from members
+    union all
+    select email, 'hubspot' as platform, coalesce(modified_at, created_at) as seen_at from crm_contacts
+
+),
+
+final as (
+
+    select
+        email,
+        platform,
+        min(seen_at) as first_seen_at,
+        max(seen_at) as last_seen_at
+    from sightings
+    where email is not null
+    group by email, platform
+
+)
+
+select * from final

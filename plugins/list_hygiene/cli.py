@@ -1,0 +1,120 @@
+"""`list-hygiene`: the same steps the Airflow DAG runs, from a shell."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from .paths import default_data_dir, default_warehouse
+
+app = typer.Typer(help="Keep email marketing lists healthy: ingest → dbt → quality gate → suppression sync.",
+                  no_args_is_help=True, pretty_exceptions_show_locals=False)
+console = Console()
+
+DataOpt = Annotated[Path, typer.Option("--data", help="Landing folder: DATA/<platform>/<entity>/<files>")]
+WarehouseOpt = Annotated[Path, typer.Option("--warehouse", help="DuckDB warehouse file")]
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def run(
+    data: DataOpt = default_data_dir(),
+    warehouse: WarehouseOpt = default_warehouse(),
+    sync: Annotated[bool, typer.Option("--sync", help="Apply the suppression changes (default: dry run)")] = False,
+    approve: Annotated[bool, typer.Option("--approve", help="Approve a change set over the safety cap")] = False,
+    docs: Annotated[bool, typer.Option(help="Generate dbt docs")] = True,
+    verbose: bool = False,
+) -> None:
+    """Run the whole pipeline once: ingest, dbt build, gate, sync plan (or sync with --sync)."""
+    from .pipeline import run_pipeline
+    from .summary import collect_summary, render_summary
+
+    _logging(verbose)
+    result = run_pipeline(data, warehouse, apply_sync=sync, approve=approve, docs=docs)
+    render_summary(collect_summary(warehouse), console)
+    console.print(f"timings (s): {json.dumps(result['timings'])}")
+
+
+@app.command("ingest")
+def ingest_cmd(data: DataOpt = default_data_dir(), warehouse: WarehouseOpt = default_warehouse(),
+               platform: Annotated[list[str] | None, typer.Option(help="Only these platforms")] = None) -> None:
+    """Land new export files in the warehouse's raw schema."""
+    from .pipeline import ingest_step
+
+    report = ingest_step(data, warehouse, platform)
+    for f in report["files"]:
+        if f["status"] != "skipped":
+            console.print(f"{f['status']:>12} {f['path']}: {f['rows_loaded']} rows, {f['rows_quarantined']} quarantined"
+                          + (f" — {f['error']}" if f["error"] else ""))
+    console.print(f"{report['rows_loaded']} rows loaded, {report['rows_quarantined']} quarantined")
+
+
+@app.command()
+def build(warehouse: WarehouseOpt = default_warehouse(),
+          full_refresh: Annotated[bool, typer.Option("--full-refresh")] = False) -> None:
+    """dbt build (seeds, models, unit tests)."""
+    from .pipeline import transform_step
+
+    console.print(transform_step(warehouse, full_refresh=full_refresh))
+
+
+@app.command()
+def gate(warehouse: WarehouseOpt = default_warehouse()) -> None:
+    """Run the quality gate; exit code 1 when a blocking check fails."""
+    from .pipeline import gate_step, new_run_id
+    from .quality import GateFailed
+
+    try:
+        result = gate_step(warehouse, new_run_id())
+    except GateFailed as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"[green]gate passed[/green]: {result['checks']} checks, {len(result['alerts'])} deliverability alerts")
+
+
+@app.command()
+def summary(warehouse: WarehouseOpt = default_warehouse(), as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Print what the last run did."""
+    from .summary import collect_summary, render_summary
+
+    s = collect_summary(warehouse)
+    if as_json:
+        print(json.dumps(s, indent=2, default=str))
+    else:
+        render_summary(s, console)
+
+
+def _register_optional() -> None:
+    """Commands whose modules are owned by their packages (generate, classify, sync)."""
+    try:
+        from .generate.command import generate_command
+
+        app.command("generate", help="Write seeded sample exports for every platform.")(generate_command)
+    except ImportError:
+        pass
+    try:
+        from .bounces.command import classify_command
+
+        app.command("classify", help="Classify bounce messages (.eml files, maildir folders, mbox files).")(classify_command)
+    except ImportError:
+        pass
+    try:
+        from .sync.command import sync as sync_command
+
+        app.command("sync", help="Push suppression changes to each platform (diff-based).")(sync_command)
+    except ImportError:
+        pass
+
+
+_register_optional()
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,346 @@
+"""Land export files in `raw`: every row either loaded or quarantined with its file, row and reason.
+
+Files are streamed (CSV reader, one JSONL line at a time); a file is loaded inside one transaction
+with its manifest row, so a crash never leaves half a file behind, and a file whose bytes were
+loaded before is skipped by checksum.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from .specs import SPECS, SourceSpec, as_text, pick
+from .validate import RowProblem, check_value, has_invalid_utf8
+
+log = logging.getLogger(__name__)
+
+BATCH_ROWS = 50_000
+META_COLUMNS = ("_extra", "_file_id", "_file", "_row", "_sub", "_loaded_at")
+csv.field_size_limit(16 * 1024 * 1024)
+
+
+class FileRejected(Exception):
+    """The whole file cannot be loaded (missing required column, not JSON at all, ...)."""
+
+
+@dataclass
+class FileResult:
+    path: str
+    platform: str
+    entity: str
+    status: str  # loaded | skipped | failed | no_connector
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    extra_columns: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class IngestReport:
+    files: list[FileResult]
+
+    def by_source(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for f in self.files:
+            s = out.setdefault(f"{f.platform}/{f.entity}", {"files": 0, "rows": 0, "quarantined": 0, "failed": 0})
+            s["files"] += f.status == "loaded"
+            s["rows"] += f.rows_loaded
+            s["quarantined"] += f.rows_quarantined
+            s["failed"] += f.status == "failed"
+        return out
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(f.rows_loaded for f in self.files)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(f.rows_quarantined for f in self.files)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rows_loaded": self.rows_loaded,
+            "rows_quarantined": self.rows_quarantined,
+            "files": [asdict(f) for f in self.files],
+            "by_source": self.by_source(),
+        }
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists raw")
+    con.execute(
+        """create table if not exists raw._manifest (
+            file_id varchar primary key, platform varchar, entity varchar, path varchar, sha256 varchar,
+            bytes bigint, rows_loaded bigint, rows_quarantined bigint, extra_columns varchar,
+            status varchar, error varchar, loaded_at timestamp)"""
+    )
+    con.execute(
+        """create table if not exists raw.quarantine (
+            file_id varchar, platform varchar, entity varchar, file varchar, row_number integer,
+            sub_index integer, field varchar, reason varchar, raw_text varchar, loaded_at timestamp)"""
+    )
+    for spec in SPECS.values():
+        cols = ", ".join(f'"{c}" varchar' for c in spec.columns)
+        con.execute(
+            f"create table if not exists raw.{spec.table} ({cols}, _extra varchar, _file_id varchar, "
+            "_file varchar, _row integer, _sub integer, _loaded_at timestamp)"
+        )
+        for c in spec.columns:  # a spec that gained a field since the table was made
+            con.execute(f'alter table raw.{spec.table} add column if not exists "{c}" varchar')
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def discover(data_dir: Path, platforms: Iterable[str] | None = None) -> Iterator[tuple[Path, str, str]]:
+    """Files under DATA/<platform>/<entity>/, in a stable order."""
+    wanted = set(platforms) if platforms else None
+    for pdir in sorted(p for p in data_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if wanted is not None and pdir.name not in wanted:
+            continue
+        for edir in sorted(e for e in pdir.iterdir() if e.is_dir() and not e.name.startswith(".")):
+            for f in sorted(edir.rglob("*")):
+                if f.is_file() and not f.name.startswith(".") and f.name.lower() != "readme.md":
+                    yield f, pdir.name, edir.name
+
+
+class _Sink:
+    """Buffers loaded and quarantined rows of one file and writes them in Arrow batches."""
+
+    def __init__(self, con, spec: SourceSpec, file_id: str, rel: str, loaded_at: datetime):
+        self.con, self.spec, self.file_id, self.rel, self.loaded_at = con, spec, file_id, rel, loaded_at
+        self.rows: list[list[Any]] = []
+        self.quarantine: list[tuple] = []
+        self.loaded = 0
+        self.quarantined = 0
+        self.extra_columns: set[str] = set()
+
+    def add(self, values: dict[str, str | None], extra: dict | None, row: int, sub: int) -> None:
+        self.rows.append(
+            [values.get(c) for c in self.spec.columns]
+            + [json.dumps(extra, ensure_ascii=False) if extra else None, self.file_id, self.rel, row, sub]
+        )
+        if len(self.rows) >= BATCH_ROWS:
+            self.flush()
+
+    def reject(self, row: int | None, sub: int, fld: str | None, reason: str, raw_text: str) -> None:
+        self.quarantine.append(
+            (self.file_id, self.spec.platform, self.spec.entity, self.rel, row, sub, fld, reason,
+             raw_text[:4000], self.loaded_at)
+        )
+        self.quarantined += 1
+
+    def flush(self) -> None:
+        if self.rows:
+            names = list(self.spec.columns) + ["_extra", "_file_id", "_file", "_row", "_sub"]
+            cols = list(zip(*self.rows, strict=True))
+            arrays = [pa.array(c, type=pa.string()) for c in cols[:-2]] + [
+                pa.array(cols[-2], type=pa.int32()),
+                pa.array(cols[-1], type=pa.int32()),
+            ]
+            batch = pa.Table.from_arrays(arrays, names=names)
+            self.con.register("_lh_batch", batch)
+            self.con.execute(
+                f"insert into raw.{self.spec.table} by name select *, ?::timestamp as _loaded_at from _lh_batch",
+                [self.loaded_at],
+            )
+            self.con.unregister("_lh_batch")
+            self.loaded += len(self.rows)
+            self.rows = []
+        if self.quarantine:
+            self.con.executemany("insert into raw.quarantine values (?,?,?,?,?,?,?,?,?,?)", self.quarantine)
+            self.quarantine = []
+
+
+def _clean(raw: str) -> str:
+    """Text for people: undecodable bytes shown as \\xNN."""
+    return raw.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _load_csv(path: Path, spec: SourceSpec, sink: _Sink) -> None:
+    with open(path, "rb") as fb:
+        text = io.TextIOWrapper(fb, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        reader = csv.reader(text, strict=True)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise FileRejected("file is empty (no header row)") from None
+        except csv.Error as exc:
+            raise FileRejected(f"header row is not valid CSV: {exc}") from None
+        header = [h.strip() for h in header]
+        by_label = {h: i for i, h in enumerate(header)}
+        missing = [f.source for f in spec.fields if f.required and f.source not in by_label]
+        if missing:
+            raise FileRejected(f"missing required column {', '.join(repr(m) for m in missing)}")
+        known = {f.source for f in spec.fields}
+        extra_idx = [i for i, h in enumerate(header) if h not in known]
+        sink.extra_columns.update(header[i] for i in extra_idx)
+        mapped = [(f, by_label.get(f.source)) for f in spec.fields if f.source]
+        derived = spec.derived({}, header) if spec.derived else {}
+        n = 0
+        while True:
+            n += 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                sink.reject(n, 0, None, f"broken CSV quoting near line {reader.line_num}: {exc}", "")
+                continue
+            raw_text = _clean(",".join(row))
+            if not any(v.strip() for v in row):
+                n -= 1  # blank line: not a record
+                continue
+            if len(row) != len(header):
+                sink.reject(n, 0, None, f"expected {len(header)} fields, found {len(row)}", raw_text)
+                continue
+            bad = has_invalid_utf8(row)
+            if bad is not None:
+                name = next((f.name for f in spec.fields if f.source == header[bad]), header[bad])
+                sink.reject(n, 0, name, f"invalid UTF-8 in field '{header[bad]}'", raw_text)
+                continue
+            values: dict[str, str | None] = {}
+            try:
+                for f, i in mapped:
+                    v = row[i] if i is not None else None
+                    check_value(f, v)
+                    values[f.name] = v if v != "" else None
+            except RowProblem as p:
+                sink.reject(n, 0, p.field, p.reason, raw_text)
+                continue
+            values.update(derived)
+            extra = {header[i]: row[i] for i in extra_idx if row[i] != ""} or None
+            sink.add(values, extra, n, 0)
+
+
+def _documents(path: Path, sink: _Sink) -> Iterator[tuple[int, Any]]:
+    """(row, document) pairs: JSONL lines, array elements, or a single whole-file object (row 0)."""
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        with open(path, "rb") as fh:
+            for lineno, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    text = line.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    sink.reject(lineno, 0, None, f"invalid UTF-8: {exc.reason}", line.decode("utf-8", "backslashreplace"))
+                    continue
+                try:
+                    yield lineno, json.loads(text)
+                except json.JSONDecodeError as exc:
+                    sink.reject(lineno, 0, None, f"invalid JSON: {exc.msg} at column {exc.colno}", text.rstrip("\r\n"))
+        return
+    raw = path.read_bytes()
+    try:
+        doc = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise FileRejected(f"file is not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise FileRejected(f"file is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    if isinstance(doc, list):
+        yield from ((i + 1, d) for i, d in enumerate(doc))
+    else:
+        yield 0, doc
+
+
+def _load_json(path: Path, spec: SourceSpec, sink: _Sink) -> None:
+    known_top = {f.source.split(".")[0] for f in spec.fields}
+    for row, doc in _documents(path, sink):
+        try:
+            records = list(spec.records(doc)) if spec.records else [(0, doc)]
+        except (ValueError, TypeError, AttributeError) as exc:
+            sink.reject(row, 0, None, f"unreadable record: {exc}", json.dumps(doc)[:4000])
+            continue
+        for sub, rec in records:
+            r, s = (row, sub) if row else (sub, 0)
+            if not isinstance(rec, dict):
+                sink.reject(r, s, None, "record is not a JSON object", json.dumps(rec)[:4000])
+                continue
+            values = {k: as_text(v) for k, v in pick(rec, spec.fields).items()}
+            try:
+                for f in spec.fields:
+                    check_value(f, values[f.name])
+            except RowProblem as p:
+                sink.reject(r, s, p.field, p.reason, json.dumps(rec, ensure_ascii=False))
+                continue
+            extra = None
+            if spec.keep_extra:
+                extra = {k: v for k, v in rec.items() if k not in known_top} or None
+                if extra:
+                    sink.extra_columns.update(extra)
+            sink.add(values, extra, r, s)
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection, path: Path, data_dir: Path, platform: str, entity: str, loaded_at: datetime
+) -> FileResult:
+    rel = path.relative_to(data_dir).as_posix()
+    spec = SPECS.get((platform, entity))
+    if spec is None:
+        return FileResult(rel, platform, entity, "no_connector", error=f"no connector for {platform}/{entity}")
+    digest = sha256_of(path)
+    seen = con.execute(
+        "select path, status from raw._manifest where platform = ? and entity = ? and sha256 = ?",
+        [platform, entity, digest],
+    ).fetchone()
+    if seen:
+        return FileResult(rel, platform, entity, "skipped", error=f"same content already {seen[1]} as {seen[0]}")
+    file_id = hashlib.sha256(f"{rel}\0{digest}".encode()).hexdigest()[:20]
+    sink = _Sink(con, spec, file_id, rel, loaded_at)
+    status, error = "loaded", None
+    con.begin()
+    try:
+        (_load_csv if spec.format == "csv" else _load_json)(path, spec, sink)
+        sink.flush()
+    except FileRejected as exc:
+        con.rollback()
+        con.begin()
+        status, error = "failed", f"{rel}: {exc}"
+        sink.rows, sink.quarantine, sink.loaded, sink.quarantined = [], [], 0, 0
+        sink.reject(None, 0, None, str(exc), "")
+        sink.flush()
+        log.error("ingest: %s", error)
+    except Exception:
+        con.rollback()
+        raise
+    con.execute(
+        "insert into raw._manifest values (?,?,?,?,?,?,?,?,?,?,?,?)",
+        [file_id, platform, entity, rel, digest, path.stat().st_size, sink.loaded, sink.quarantined,
+         json.dumps(sorted(sink.extra_columns)) if sink.extra_columns else None, status, error, loaded_at],
+    )
+    con.commit()
+    return FileResult(rel, platform, entity, status, sink.loaded, sink.quarantined, sorted(sink.extra_columns), error)
+
+
+def ingest(
+    con: duckdb.DuckDBPyConnection, data_dir: Path, platforms: Iterable[str] | None = None,
+    loaded_at: datetime | None = None,
+) -> IngestReport:
+    """Load every new file under `data_dir` into `raw`; returns what happened to each file."""
+    data_dir = Path(data_dir).resolve()
+    if not data_dir.is_dir():
+        raise FileNotFoundError(f"data folder not found: {data_dir}")
+    loaded_at = loaded_at or datetime.now(UTC).replace(tzinfo=None)
+    ensure_raw_schema(con)
+    results = [load_file(con, f, data_dir, p, e, loaded_at) for f, p, e in discover(data_dir, platforms)]
+    for r in results:
+        if r.status == "loaded":
+            log.info("ingest %s: %d rows, %d quarantined", r.path, r.rows_loaded, r.rows_quarantined)
+    return IngestReport(results)

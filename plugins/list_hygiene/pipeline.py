@@ -1,0 +1,135 @@
+"""The pipeline's steps. The Airflow DAG, the CLI (`list-hygiene run`) and the benchmarks call these
+same functions, so what is timed and tested is exactly what is scheduled."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from .dbt_runner import run_dbt
+from .ingest import ingest
+from .paths import output_dir_for
+
+log = logging.getLogger(__name__)
+
+
+def new_run_id() -> str:
+    return "run-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+
+
+def _prepare(warehouse: Path) -> Path:
+    warehouse = Path(warehouse).resolve()
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    return warehouse
+
+
+def _record(warehouse: Path, step: str, payload: dict[str, Any]) -> None:
+    """Keep each step's report beside the warehouse, for the summary and the audit."""
+    out = output_dir_for(warehouse)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "last_run.json"
+    state = json.loads(path.read_text()) if path.exists() else {}
+    state[step] = payload
+    path.write_text(json.dumps(state, indent=2, default=str))
+
+
+def ingest_step(data_dir: Path, warehouse: Path, platforms: list[str] | None = None) -> dict[str, Any]:
+    """Land new export files in `raw` (already loaded files are skipped by checksum)."""
+    warehouse = _prepare(warehouse)
+    started = time.perf_counter()
+    with duckdb.connect(str(warehouse)) as con:
+        report = ingest(con, Path(data_dir), platforms)
+    payload = report.to_dict() | {"seconds": round(time.perf_counter() - started, 2), "data_dir": str(data_dir)}
+    _record(warehouse, "ingest" if not platforms else f"ingest:{','.join(platforms)}", payload)
+    return payload
+
+
+def transform_step(warehouse: Path, vars: dict[str, Any] | None = None, full_refresh: bool = False) -> dict[str, Any]:
+    """dbt build: seeds, models and unit tests (data tests run in the gate)."""
+    warehouse = _prepare(warehouse)
+    started = time.perf_counter()
+    args = ["build", "--exclude", "test_type:data"] + (["--full-refresh"] if full_refresh else [])
+    res = run_dbt(args, warehouse, vars=vars)
+    payload = {
+        "nodes": len(res.nodes),
+        "models": sum(1 for n in res.nodes if n["resource_type"].endswith("model")),
+        "unit_tests": sum(1 for n in res.nodes if n["resource_type"].endswith("unit_test")),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    _record(warehouse, "transform", payload)
+    return payload
+
+
+def docs_step(warehouse: Path) -> dict[str, Any]:
+    """dbt docs as one static page beside the warehouse (loads nothing from outside)."""
+    warehouse = _prepare(warehouse)
+    run_dbt(["docs", "generate", "--static"], warehouse)
+    from .paths import DBT_PROJECT_DIR
+
+    docs_dir = output_dir_for(warehouse) / "dbt_docs"
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("index.html", "static_index.html", "manifest.json", "catalog.json"):
+        src = DBT_PROJECT_DIR / "target" / name
+        if src.exists():
+            shutil.copy2(src, docs_dir / name)
+    payload = {"docs": str(docs_dir / "static_index.html")}
+    _record(warehouse, "docs", payload)
+    return payload
+
+
+def gate_step(warehouse: Path, run_id: str) -> dict[str, Any]:
+    """Quality gate; raises GateFailed (naming check, observed value, threshold) when a blocking check fails."""
+    from .quality import GateFailed, run_gate
+
+    warehouse = _prepare(warehouse)
+    try:
+        report = run_gate(warehouse, run_id)
+    except GateFailed as exc:
+        _record(warehouse, "gate", {"run_id": run_id, "passed": False, "error": str(exc)})
+        raise
+    payload = report.to_dict()
+    _record(warehouse, "gate", payload)
+    return payload
+
+
+def sync_step(
+    warehouse: Path, run_id: str, apply: bool = False, approve: bool = False, platforms: list[str] | None = None,
+) -> dict[str, Any]:
+    """Diff suppression_list against the ledger and plan (or apply) the changes per platform."""
+    from .sync import run_sync
+
+    warehouse = _prepare(warehouse)
+    summary = run_sync(
+        warehouse, apply=apply, platforms=platforms, run_id=run_id, out_dir=output_dir_for(warehouse), approve=approve
+    )
+    payload = summary.to_dict()
+    _record(warehouse, "sync", payload)
+    return payload
+
+
+def run_pipeline(
+    data_dir: Path, warehouse: Path, apply_sync: bool = False, approve: bool = False, docs: bool = True,
+) -> dict[str, Any]:
+    """ingest → dbt build → (docs) → gate → sync, the same order as the daily DAG."""
+    run_id = new_run_id()
+    out: dict[str, Any] = {"run_id": run_id}
+    timings: dict[str, float] = {}
+    for name, fn in (
+        ("ingest", lambda: ingest_step(data_dir, warehouse)),
+        ("transform", lambda: transform_step(warehouse)),
+        ("docs", lambda: docs_step(warehouse) if docs else {}),
+        ("gate", lambda: gate_step(warehouse, run_id)),
+        ("sync", lambda: sync_step(warehouse, run_id, apply=apply_sync, approve=approve)),
+    ):
+        started = time.perf_counter()
+        out[name] = fn()
+        timings[name] = round(time.perf_counter() - started, 2)
+    out["timings"] = timings
+    return out

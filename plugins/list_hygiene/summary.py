@@ -1,0 +1,109 @@
+"""The run summary a person reads at the end of `make demo` or a DAG run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from rich.console import Console
+from rich.table import Table
+
+from .paths import output_dir_for
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
+    try:
+        return con.execute(sql).fetchall()
+    except duckdb.CatalogException:
+        return []
+
+
+def collect_summary(warehouse: Path) -> dict[str, Any]:
+    warehouse = Path(warehouse).resolve()
+    out_dir = output_dir_for(warehouse)
+    last = json.loads((out_dir / "last_run.json").read_text()) if (out_dir / "last_run.json").exists() else {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        sources = _rows(
+            con,
+            """select platform || '/' || entity, count(*) filter (where status = 'loaded'),
+                      sum(rows_loaded), sum(rows_quarantined), count(*) filter (where status = 'failed')
+               from raw._manifest group by 1 order by 1""",
+        )
+        bounces = _rows(con, "select bounce_class, count(*) from intermediate.int_bounces_classified group by 1 order by 2 desc")
+        segments = _rows(con, "select segment, count(*) from marts.sunset_segments group by 1 order by 1")
+        suppressions = _rows(
+            con, "select platform, reason, count(*) from marts.suppression_list group by 1, 2 order by 1, 2"
+        )
+        quarantine = _rows(con, "select file, count(*) from raw.quarantine group by 1 order by 1")
+    return {
+        "warehouse": str(warehouse),
+        "sources": [
+            {"source": s, "files": f, "rows": int(r or 0), "quarantined": int(q or 0), "failed_files": ff}
+            for s, f, r, q, ff in sources
+        ],
+        "quarantine_by_file": dict(quarantine),
+        "bounces_by_class": dict(bounces),
+        "segments": dict(segments),
+        "suppressions": [{"platform": p, "reason": r, "count": c} for p, r, c in suppressions],
+        "gate": last.get("gate"),
+        "sync": last.get("sync"),
+        "docs": (last.get("docs") or {}).get("docs"),
+        "outputs": str(out_dir),
+    }
+
+
+def render_summary(summary: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console()
+    t = Table(title="Rows ingested per source")
+    for col in ("source", "files", "rows", "quarantined", "failed files"):
+        t.add_column(col, justify="right" if col != "source" else "left")
+    for s in summary["sources"]:
+        t.add_row(s["source"], str(s["files"]), str(s["rows"]), str(s["quarantined"]), str(s["failed_files"]))
+    console.print(t)
+
+    t = Table(title="Bounces by class")
+    t.add_column("class")
+    t.add_column("events", justify="right")
+    for k, v in summary["bounces_by_class"].items():
+        t.add_row(k, str(v))
+    console.print(t)
+
+    t = Table(title="Contacts per sunset segment")
+    t.add_column("segment")
+    t.add_column("contacts", justify="right")
+    for k, v in summary["segments"].items():
+        t.add_row(k, str(v))
+    console.print(t)
+
+    gate = summary.get("gate") or {}
+    if gate:
+        status = "[green]PASSED[/green]" if gate.get("passed") else "[red]FAILED[/red]"
+        console.print(f"Quality gate: {status} ({gate.get('checks', '?')} checks)")
+        if gate.get("error"):
+            console.print(gate["error"])
+        for w in gate.get("warnings", []):
+            console.print(f"  [yellow]warn[/yellow] {w['suite']}: {w['expectation']} observed {w['observed_value']}")
+        for a in gate.get("alerts", [])[:10]:
+            console.print(
+                f"  [bold yellow]ALERT {a['level']}[/bold yellow] {a['platform']} campaign {a['campaign_id']}: "
+                f"{a['metric']} {a['value']:.2%} > {a['threshold']:.2%} ({a['sends']} sends) — reported, sync not blocked"
+            )
+    else:
+        console.print("Quality gate: not run")
+
+    sync = summary.get("sync") or {}
+    t = Table(title=f"Suppression changes per platform ({'run ' + sync.get('run_id', '') if sync else 'no sync yet'})")
+    for col in ("platform", "mode", "adds", "removals", "applied", "failed", "kept (policy)"):
+        t.add_column(col, justify="left" if col in ("platform", "mode") else "right")
+    for p, s in sorted((sync.get("platforms") or {}).items()):
+        t.add_row(
+            p, str(s.get("mode")), str(s.get("planned_adds", 0)), str(s.get("planned_removals", 0)),
+            str(s.get("applied", 0)), str(s.get("failed", 0)), str(s.get("skipped_forbidden_removals", 0)),
+        )
+    console.print(t)
+
+    console.print(f"Warehouse:   {summary['warehouse']}")
+    console.print(f"dbt docs:    {summary.get('docs') or '(not generated)'}")
+    console.print(f"Plans/logs:  {summary['outputs']}")
