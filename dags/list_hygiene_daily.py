@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk import AssetAlias, Param, dag, get_current_context, task
 
+from list_hygiene.ingest.assets import LANDING_ALIAS
 from list_hygiene.ingest.specs import platforms
 from list_hygiene.paths import default_data_dir, default_warehouse
 
@@ -51,12 +52,22 @@ def _params() -> dict:
     },
 )
 def list_hygiene_daily():
-    @task(retries=0)
+    @task(retries=0, outlets=[AssetAlias(LANDING_ALIAS)])
     def ingest(platform: str) -> dict:
+        """Land one platform's new exports; report them as an event on its landing Asset (file://DATA/<platform>)."""
+        from list_hygiene.ingest.assets import landing_asset
         from list_hygiene.pipeline import ingest_step
 
-        p = _params()
-        return ingest_step(p["data_dir"], p["warehouse"], [platform])["by_source"]
+        ctx = get_current_context()
+        p = ctx["params"]
+        report = ingest_step(p["data_dir"], p["warehouse"], [platform])
+        new_files = sum(1 for f in report["files"] if f["status"] in ("loaded", "failed"))
+        if new_files:
+            ctx["outlet_events"][AssetAlias(LANDING_ALIAS)].add(
+                landing_asset(p["data_dir"], platform),
+                extra={"files": new_files, "rows": report["rows_loaded"], "quarantined": report["rows_quarantined"]},
+            )
+        return report["by_source"]
 
     @task
     def transform() -> dict:

@@ -35,3 +35,25 @@
 {% macro lh_md5(expression) -%}
     md5({{ expression }})
 {%- endmacro %}
+
+{#- edit distance between two strings (transpositions count 1 where the engine supports it) -#}
+{% macro lh_edit_distance(a, b) -%}
+    {{ return(adapter.dispatch('lh_edit_distance', 'list_hygiene')(a, b)) }}
+{%- endmacro %}
+{% macro duckdb__lh_edit_distance(a, b) -%}
+    damerau_levenshtein({{ a }}, {{ b }})
+{%- endmacro %}
+{% macro postgres__lh_edit_distance(a, b) -%}
+    levenshtein({{ a }}, {{ b }})
+{%- endmacro %}
+
+{#- the whole string matches the pattern -#}
+{% macro lh_regex_full_match(column, pattern) -%}
+    {{ return(adapter.dispatch('lh_regex_full_match', 'list_hygiene')(column, pattern)) }}
+{%- endmacro %}
+{% macro duckdb__lh_regex_full_match(column, pattern) -%}
+    regexp_full_match({{ column }}, '{{ pattern }}')
+{%- endmacro %}
+{% macro postgres__lh_regex_full_match(column, pattern) -%}
+    ({{ column }} ~ '^(?:{{ pattern }})$')
+{%- endmacro %}

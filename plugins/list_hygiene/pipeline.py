@@ -16,6 +16,7 @@ import duckdb
 from .dbt_runner import run_dbt
 from .ingest import ingest
 from .paths import output_dir_for
+from .verify.reference import load_reference_tables
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ def ingest_step(data_dir: Path, warehouse: Path, platforms: list[str] | None = N
     started = time.perf_counter()
     with duckdb.connect(str(warehouse)) as con:
         report = ingest(con, Path(data_dir), platforms)
+        load_reference_tables(con)
     payload = report.to_dict() | {"seconds": round(time.perf_counter() - started, 2), "data_dir": str(data_dir)}
     _record(warehouse, "ingest" if not platforms else f"ingest:{','.join(platforms)}", payload)
     return payload
@@ -103,12 +105,17 @@ def sync_step(
     warehouse: Path, run_id: str, apply: bool = False, approve: bool = False, platforms: list[str] | None = None,
 ) -> dict[str, Any]:
     """Diff suppression_list against the ledger and plan (or apply) the changes per platform."""
-    from .sync import run_sync
+    from .sync import SyncBrakeTripped, SyncFailed, run_sync
 
     warehouse = _prepare(warehouse)
-    summary = run_sync(
-        warehouse, apply=apply, platforms=platforms, run_id=run_id, out_dir=output_dir_for(warehouse), approve=approve
-    )
+    try:
+        summary = run_sync(
+            warehouse, apply=apply, platforms=platforms, run_id=run_id, out_dir=output_dir_for(warehouse), approve=approve
+        )
+    except (SyncBrakeTripped, SyncFailed) as exc:
+        # the other platforms finished: keep their outcome for the summary, then fail loudly
+        _record(warehouse, "sync", exc.summary.to_dict() | {"error": str(exc)})
+        raise
     payload = summary.to_dict()
     _record(warehouse, "sync", payload)
     return payload

@@ -37,6 +37,13 @@ def collect_summary(warehouse: Path) -> dict[str, Any]:
             con, "select platform, reason, count(*) from marts.suppression_list group by 1, 2 order by 1, 2"
         )
         quarantine = _rows(con, "select file, count(*) from raw.quarantine group by 1 order by 1")
+        flows = _rows(
+            con,
+            """select coalesce(from_segment, '(new)'), to_segment, count(*) from marts.segment_history
+               where invocation_id = (select invocation_id from marts.segment_history order by recorded_at desc limit 1)
+               group by 1, 2 order by 3 desc""",
+        )
+        machine = _rows(con, "select sum(machine_opens_discarded) from marts.contact_health")
     return {
         "warehouse": str(warehouse),
         "sources": [
@@ -46,6 +53,8 @@ def collect_summary(warehouse: Path) -> dict[str, Any]:
         "quarantine_by_file": dict(quarantine),
         "bounces_by_class": dict(bounces),
         "segments": dict(segments),
+        "segment_flows_last_run": [{"from": f, "to": t, "contacts": n} for f, t, n in flows],
+        "machine_opens_discarded": int((machine[0][0] if machine else 0) or 0),
         "suppressions": [{"platform": p, "reason": r, "count": c} for p, r, c in suppressions],
         "gate": last.get("gate"),
         "sync": last.get("sync"),
@@ -76,6 +85,19 @@ def render_summary(summary: dict[str, Any], console: Console | None = None) -> N
     for k, v in summary["segments"].items():
         t.add_row(k, str(v))
     console.print(t)
+
+    if summary.get("segment_flows_last_run"):
+        t = Table(title="Segment flows recorded by the last run")
+        for col in ("from", "to", "contacts"):
+            t.add_column(col, justify="right" if col == "contacts" else "left")
+        for f in summary["segment_flows_last_run"]:
+            t.add_row(f["from"], f["to"], str(f["contacts"]))
+        console.print(t)
+    console.print(f"Machine opens discarded (not counted as engagement): {summary.get('machine_opens_discarded', 0)}")
+    if summary.get("quarantine_by_file"):
+        console.print("Quarantined rows per file (raw.quarantine has file, row, field and reason):")
+        for f, n in summary["quarantine_by_file"].items():
+            console.print(f"  {n:>5}  {f}")
 
     gate = summary.get("gate") or {}
     if gate:

@@ -5,7 +5,7 @@ events as (select * from {{ ref('int_email_events') }}),
 
 members as (select * from {{ ref('stg_mailchimp__members') }}),
 
-crm_contacts as (select * from {{ ref('stg_hubspot__contacts') }}),
+crm_contacts as (select * from {{ ref('int_crm_contacts') }}),
 
 sightings as (
 
@@ -13,7 +13,7 @@ sightings as (
     union all
     select email, 'mailchimp' as platform, coalesce(last_changed_at, opted_in_at) as seen_at from members
     union all
-    select email, 'hubspot' as platform, coalesce(modified_at, created_at) as seen_at from crm_contacts
+    select email, crm as platform, modified_at as seen_at from crm_contacts
 
 ),
 

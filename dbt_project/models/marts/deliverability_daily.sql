@@ -3,12 +3,15 @@ with
 
 events as (select * from {{ ref('fct_email_events') }}),
 
+providers as (select * from {{ ref('mailbox_providers') }} where match_type = 'domain'),
+
 daily as (
 
     select
         cast(occurred_at as date) as event_date,
         platform,
         email_domain,
+        coalesce(max(p.provider), 'other') as mailbox_provider,
         sum(case when event_type = 'send' then 1 else 0 end) as sends,
         sum(case when event_type = 'delivered' then 1 else 0 end) as deliveries,
         sum(case when event_type = 'bounce' and bounce_class = 'hard' then 1 else 0 end) as hard_bounces,
@@ -19,7 +22,9 @@ daily as (
         sum(case when event_type = 'open' and not is_machine_open then 1 else 0 end) as human_opens,
         sum(case when event_type = 'open' and is_machine_open then 1 else 0 end) as machine_opens,
         sum(case when event_type = 'click' then 1 else 0 end) as clicks
-    from events
+    from events as e
+    left join providers as p
+        on e.email_domain = p.pattern
     group by 1, 2, 3
 
 ),

@@ -3,7 +3,7 @@ with
 
 platforms as (select * from {{ ref('int_contact_platforms') }}),
 
-crm_contacts as (select * from {{ ref('stg_hubspot__contacts') }}),
+crm_contacts as (select * from {{ ref('int_crm_contacts') }}),
 
 presence as (
 
@@ -18,12 +18,12 @@ presence as (
 
 ),
 
--- two CRM records may share an address: the most recently modified one represents it
+-- several CRM records may share an address: int_crm_contacts ranks the one that represents it
 crm as (
 
     select *
     from crm_contacts
-    qualify row_number() over (partition by email order by modified_at desc nulls last, hubspot_contact_id) = 1
+    where crm_rank_for_email = 1
 
 ),
 
@@ -32,13 +32,15 @@ final as (
     select
         p.email,
         {{ lh_email_domain('p.email') }} as email_domain,
-        c.hubspot_contact_id,
+        c.crm_contact_key,
+        c.crm,
         c.first_name,
         c.last_name,
         c.company_name,
+        c.company_status,
         c.lead_source,
-        c.lifecycle_stage,
-        c.mobile_phone_number,
+        c.mobile_phone,
+        c.sms_consent,
         p.platforms,
         p.platform_count,
         p.first_seen_at,

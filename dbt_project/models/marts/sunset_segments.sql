@@ -3,7 +3,7 @@ with
 
 contacts as (select * from {{ ref('dim_contacts') }}),
 
-engagement as (select * from {{ ref('contact_engagement') }}),
+health as (select * from {{ ref('contact_health') }}),
 
 reasons as (select * from {{ ref('int_suppression_reasons') }}),
 
@@ -39,7 +39,7 @@ measured as (
         end as disengaged_since
     from contacts as c
     cross join as_of as a
-    left join engagement as e on c.email = e.email
+    left join health as e on c.email = e.email
     left join blocking_reasons as b on c.email = b.email
 
 ),

@@ -3,6 +3,8 @@ with
 
 reasons as (select * from {{ ref('int_suppression_reasons') }}),
 
+permanent as (select * from {{ ref('int_permanent_suppressions') }}),
+
 segments as (select * from {{ ref('sunset_segments') }}),
 
 platforms as (select * from {{ ref('int_contact_platforms') }}),
@@ -12,6 +14,8 @@ priorities as (select * from {{ ref('suppression_reasons') }}),
 all_reasons as (
 
     select email, reason, since from reasons
+    union all
+    select email, reason, since from permanent
     union all
     select email, 'sunset' as reason, disengaged_since as since
     from segments

@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -21,14 +22,17 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from .specs import SPECS, SourceSpec, as_text, pick
-from .validate import RowProblem, check_value, has_invalid_utf8
+from .emails import normalize_email
+from .specs import EMAIL_NORMALIZED, EMAIL_PROBLEM, SPECS, TEXT, SourceSpec, as_text, pick
+from .validate import RowProblem, check_value, has_invalid_utf8, latest_plausible
 
 log = logging.getLogger(__name__)
 
 BATCH_ROWS = 50_000
 META_COLUMNS = ("_extra", "_file_id", "_file", "_row", "_sub", "_loaded_at")
 csv.field_size_limit(16 * 1024 * 1024)
+# undecodable bytes (read with surrogateescape) and lone surrogates from JSON escapes: neither can be stored as UTF-8
+_UNENCODABLE = re.compile("[\ud800-\udfff]")
 
 
 class FileRejected(Exception):
@@ -91,14 +95,22 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
             file_id varchar, platform varchar, entity varchar, file varchar, row_number integer,
             sub_index integer, field varchar, reason varchar, raw_text varchar, loaded_at timestamp)"""
     )
+    existing: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "select table_name, column_name from information_schema.columns where table_schema = 'raw'"
+    ).fetchall():
+        existing.setdefault(table, set()).add(column)
     for spec in SPECS.values():
-        cols = ", ".join(f'"{c}" varchar' for c in spec.columns)
-        con.execute(
-            f"create table if not exists raw.{spec.table} ({cols}, _extra varchar, _file_id varchar, "
-            "_file varchar, _row integer, _sub integer, _loaded_at timestamp)"
-        )
+        if spec.table not in existing:
+            cols = ", ".join(f'"{c}" varchar' for c in spec.columns)
+            con.execute(
+                f"create table if not exists raw.{spec.table} ({cols}, _extra varchar, _file_id varchar, "
+                "_file varchar, _row integer, _sub integer, _loaded_at timestamp)"
+            )
+            continue
         for c in spec.columns:  # a spec that gained a field since the table was made
-            con.execute(f'alter table raw.{spec.table} add column if not exists "{c}" varchar')
+            if c not in existing[spec.table]:
+                con.execute(f'alter table raw.{spec.table} add column if not exists "{c}" varchar')
 
 
 def sha256_of(path: Path) -> str:
@@ -131,6 +143,29 @@ class _Sink:
         self.loaded = 0
         self.quarantined = 0
         self.extra_columns: set[str] = set()
+        self.latest = latest_plausible(loaded_at)  # timestamps after this are impossible
+        self.email = spec.email_field
+        # plain text fields need no per-value check (undecodable bytes are caught per row, below)
+        self.checked = [f for f in spec.fields if f.kind != TEXT or f.not_empty]
+
+    def note_extra(self, names: Iterable[str]) -> None:
+        """Schema drift: unknown columns/keys are kept in `_extra`; the ones the spec does not expect are reported."""
+        self.extra_columns.update(n for n in names if n not in self.spec.known_extra)
+
+    def check(self, values: dict[str, str | None]) -> None:
+        """Validate every field and add the normalised address; raises RowProblem."""
+        joined = "\x00".join(v for v in values.values() if v)
+        if not joined.isascii() and _UNENCODABLE.search(joined):
+            bad = next(f for f in self.spec.fields if values.get(f.name) and _UNENCODABLE.search(values[f.name]))
+            raise RowProblem(bad.name, f"invalid UTF-8 in field '{bad.source or bad.name}'")
+        for f in self.checked:
+            check_value(f, values.get(f.name), self.latest)
+        if self.email is not None:
+            norm = normalize_email(values.get(self.email.name))
+            if norm.email is None and self.email.not_empty:
+                raise RowProblem(self.email.name, f"no address left in field '{self.email.source}' after normalisation")
+            values[EMAIL_NORMALIZED] = norm.email
+            values[EMAIL_PROBLEM] = norm.problem
 
     def add(self, values: dict[str, str | None], extra: dict | None, row: int, sub: int) -> None:
         self.rows.append(
@@ -143,7 +178,7 @@ class _Sink:
     def reject(self, row: int | None, sub: int, fld: str | None, reason: str, raw_text: str) -> None:
         self.quarantine.append(
             (self.file_id, self.spec.platform, self.spec.entity, self.rel, row, sub, fld, reason,
-             raw_text[:4000], self.loaded_at)
+             _clean(raw_text[:4000]), self.loaded_at)
         )
         self.quarantined += 1
 
@@ -170,20 +205,52 @@ class _Sink:
 
 
 def _clean(raw: str) -> str:
-    """Text for people: undecodable bytes shown as \\xNN."""
-    return raw.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    """Text for people: undecodable bytes shown as \\xNN, lone surrogates (from JSON escapes) as \\uNNNN."""
+    if raw.isascii() or not _UNENCODABLE.search(raw):
+        return raw
+    raw = re.sub("[\udc80-\udcff]", lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", raw)
+    return raw.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _load_csv(path: Path, spec: SourceSpec, sink: _Sink) -> None:
+class _Lines:
+    """Feeds the CSV reader line by line and keeps the physical lines of the current record, so a
+    quarantined record keeps its raw text exactly (also when its quoting is broken)."""
+
+    CAP = 8000
+
+    def __init__(self, text: Iterator[str]):
+        self.text = text
+        self.buf: list[str] = []
+        self.size = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.text)
+        if self.size < self.CAP:
+            self.buf.append(line)
+            self.size += len(line)
+        return line
+
+    def take(self) -> str:
+        raw = "".join(self.buf).rstrip("\r\n")
+        self.buf, self.size = [], 0
+        return _clean(raw)
+
+
+def _load_csv(path: Path, spec: SourceSpec, sink: _Sink, path_values: dict) -> None:
     with open(path, "rb") as fb:
         text = io.TextIOWrapper(fb, encoding="utf-8-sig", errors="surrogateescape", newline="")
-        reader = csv.reader(text, strict=True)
+        lines = _Lines(text)
+        reader = csv.reader(lines, strict=True)
         try:
             header = next(reader)
         except StopIteration:
             raise FileRejected("file is empty (no header row)") from None
         except csv.Error as exc:
             raise FileRejected(f"header row is not valid CSV: {exc}") from None
+        lines.take()
         header = [h.strip() for h in header]
         by_label = {h: i for i, h in enumerate(header)}
         missing = [f.source for f in spec.fields if f.required and f.source not in by_label]
@@ -191,9 +258,9 @@ def _load_csv(path: Path, spec: SourceSpec, sink: _Sink) -> None:
             raise FileRejected(f"missing required column {', '.join(repr(m) for m in missing)}")
         known = {f.source for f in spec.fields}
         extra_idx = [i for i, h in enumerate(header) if h not in known]
-        sink.extra_columns.update(header[i] for i in extra_idx)
+        sink.note_extra(header[i] for i in extra_idx)
         mapped = [(f, by_label.get(f.source)) for f in spec.fields if f.source]
-        derived = spec.derived({}, header) if spec.derived else {}
+        derived = (spec.derived({}, header) if spec.derived else {}) | path_values
         n = 0
         while True:
             n += 1
@@ -202,9 +269,9 @@ def _load_csv(path: Path, spec: SourceSpec, sink: _Sink) -> None:
             except StopIteration:
                 break
             except csv.Error as exc:
-                sink.reject(n, 0, None, f"broken CSV quoting near line {reader.line_num}: {exc}", "")
+                sink.reject(n, 0, None, f"broken CSV quoting near line {reader.line_num}: {exc}", lines.take())
                 continue
-            raw_text = _clean(",".join(row))
+            raw_text = lines.take()
             if not any(v.strip() for v in row):
                 n -= 1  # blank line: not a record
                 continue
@@ -216,16 +283,13 @@ def _load_csv(path: Path, spec: SourceSpec, sink: _Sink) -> None:
                 name = next((f.name for f in spec.fields if f.source == header[bad]), header[bad])
                 sink.reject(n, 0, name, f"invalid UTF-8 in field '{header[bad]}'", raw_text)
                 continue
-            values: dict[str, str | None] = {}
+            values: dict[str, str | None] = {f.name: (row[i] or None) if i is not None else None for f, i in mapped}
+            values.update(derived)
             try:
-                for f, i in mapped:
-                    v = row[i] if i is not None else None
-                    check_value(f, v)
-                    values[f.name] = v if v != "" else None
+                sink.check(values)
             except RowProblem as p:
                 sink.reject(n, 0, p.field, p.reason, raw_text)
                 continue
-            values.update(derived)
             extra = {header[i]: row[i] for i in extra_idx if row[i] != ""} or None
             sink.add(values, extra, n, 0)
 
@@ -260,7 +324,7 @@ def _documents(path: Path, sink: _Sink) -> Iterator[tuple[int, Any]]:
         yield 0, doc
 
 
-def _load_json(path: Path, spec: SourceSpec, sink: _Sink) -> None:
+def _load_json(path: Path, spec: SourceSpec, sink: _Sink, path_values: dict) -> None:
     known_top = {f.source.split(".")[0] for f in spec.fields}
     for row, doc in _documents(path, sink):
         try:
@@ -273,18 +337,18 @@ def _load_json(path: Path, spec: SourceSpec, sink: _Sink) -> None:
             if not isinstance(rec, dict):
                 sink.reject(r, s, None, "record is not a JSON object", json.dumps(rec)[:4000])
                 continue
-            values = {k: as_text(v) for k, v in pick(rec, spec.fields).items()}
+            picked = pick(rec | path_values if path_values else rec, spec.fields)
+            values = {k: v if v is None or type(v) is str else as_text(v) for k, v in picked.items()}
             try:
-                for f in spec.fields:
-                    check_value(f, values[f.name])
+                sink.check(values)
             except RowProblem as p:
-                sink.reject(r, s, p.field, p.reason, json.dumps(rec, ensure_ascii=False))
+                sink.reject(r, s, p.field, p.reason, json.dumps(rec, ensure_ascii=False, default=str))
                 continue
             extra = None
             if spec.keep_extra:
                 extra = {k: v for k, v in rec.items() if k not in known_top} or None
                 if extra:
-                    sink.extra_columns.update(extra)
+                    sink.note_extra(extra)
             sink.add(values, extra, r, s)
 
 
@@ -307,7 +371,11 @@ def load_file(
     status, error = "loaded", None
     con.begin()
     try:
-        (_load_csv if spec.format == "csv" else _load_json)(path, spec, sink)
+        try:
+            path_values = spec.from_path(rel) if spec.from_path else {}
+        except ValueError as exc:
+            raise FileRejected(str(exc)) from None
+        (_load_csv if spec.format == "csv" else _load_json)(path, spec, sink, path_values)
         sink.flush()
     except FileRejected as exc:
         con.rollback()

@@ -13,6 +13,12 @@ from typing import Any
 
 # field kinds the validator knows (see validate.py)
 TEXT, EMAIL, UNIX_TS, ISO_TS, DATETIME, INT, BOOL = "text", "email", "unix_ts", "iso_ts", "datetime", "int", "bool"
+UNIX_MS_TS = "unix_ms_ts"  # epoch milliseconds (Zoho)
+US_DATETIME = "us_datetime"  # `M/D/YYYY h:mm:ss AM` of SFMC tracking extracts (ISO also accepted)
+DATE = "date"  # `YYYY-MM-DD`
+TIMESTAMP_KINDS = frozenset({UNIX_TS, UNIX_MS_TS, ISO_TS, DATETIME, US_DATETIME, DATE})
+# raw columns the loader adds to every spec with an EMAIL field (normalised address, see emails.py)
+EMAIL_NORMALIZED, EMAIL_PROBLEM = "email_normalized", "email_problem"
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,8 @@ class Field:
     kind: str = TEXT
     required: bool = False  # the file fails when a CSV header lacks it
     not_empty: bool = False  # a row with an empty value is quarantined
+    min: float | None = None  # impossible values (a negative count, a rating of 9) are quarantined
+    max: float | None = None
 
 
 @dataclass(frozen=True)
@@ -39,14 +47,27 @@ class SourceSpec:
     # JSON only: a whole-file document whose rows live under a key (e.g. Mailchimp {"emails": [...]})
     keep_extra: bool = True
     derived: Callable[[dict, list[str]], dict] | None = field(default=None, repr=False)
+    # values taken from the file's path below the entity folder (e.g. SendGrid's suppression list type);
+    # raise ValueError to fail the file with a message
+    from_path: Callable[[str], dict] | None = field(default=None, repr=False)
+    # keys/columns that are known and deliberately not typed: kept in `_extra`, not reported as drift
+    known_extra: frozenset[str] = frozenset()
+    dedupe_key: str = ""  # documentation: how staging/intermediate deduplicate this source
 
     @property
     def table(self) -> str:
         return f"{self.platform}__{self.entity}"
 
     @property
+    def email_field(self) -> Field | None:
+        return next((f for f in self.fields if f.kind == EMAIL), None)
+
+    @property
     def columns(self) -> list[str]:
-        return [f.name for f in self.fields]
+        names = [f.name for f in self.fields]
+        if self.email_field is not None:
+            names += [EMAIL_NORMALIZED, EMAIL_PROBLEM]
+        return names
 
 
 def _get(obj: Any, path: str) -> Any:
@@ -68,7 +89,7 @@ def as_text(value: Any) -> str | None:
 
 
 def pick(record: dict, fields: Iterable[Field]) -> dict[str, Any]:
-    return {f.name: _get(record, f.source) for f in fields}
+    return {f.name: (_get(record, f.source) if "." in f.source else record.get(f.source)) for f in fields}
 
 
 # ---------------------------------------------------------------- HubSpot
@@ -90,7 +111,7 @@ HUBSPOT_CONTACTS = SourceSpec(
         Field("unsubscribed_from_all_email", "Unsubscribed from all email", BOOL),
         Field("email_hard_bounce_reason", "Email hard bounce reason"),
         Field("invalid_email_address", "Invalid email address", BOOL),
-        Field("marketing_emails_bounced", "Marketing emails bounced", INT),
+        Field("marketing_emails_bounced", "Marketing emails bounced", INT, min=0),
         Field("email_address_quarantined", "Email address quarantined", BOOL),
         Field("marketing_contact_status", "Marketing contact status"),
         Field("last_marketing_email_send_date", "Last marketing email send date", DATETIME),
@@ -98,7 +119,17 @@ HUBSPOT_CONTACTS = SourceSpec(
         Field("last_marketing_email_click_date", "Last marketing email click date", DATETIME),
         Field("create_date", "Create Date", DATETIME),
         Field("last_modified_date", "Last Modified Date", DATETIME),
+        # policy fields (rules 8, 10, 14, 16): company link, postal address, SMS consent, last activity
+        Field("associated_company_id", "Associated Company ID"),
+        Field("street_address", "Street Address"),
+        Field("city", "City"),
+        Field("state_region", "State/Region"),
+        Field("postal_code", "Postal Code"),
+        Field("country_region", "Country/Region"),
+        Field("sms_consent", "SMS consent", BOOL),
+        Field("last_activity_date", "Last Activity Date", DATETIME),
     ),
+    dedupe_key="Record ID; the latest Last Modified Date wins (an export is a snapshot)",
 )
 
 # ---------------------------------------------------------------- SendGrid
@@ -120,7 +151,7 @@ SENDGRID_EVENTS = SourceSpec(
         Field("reason", "reason"),
         Field("response", "response"),
         Field("bounce_classification", "bounce_classification"),
-        Field("attempt", "attempt"),
+        Field("attempt", "attempt", INT, min=0),
         Field("sg_machine_open", "sg_machine_open", BOOL),
         Field("useragent", "useragent"),
         Field("ip", "ip"),
@@ -130,6 +161,8 @@ SENDGRID_EVENTS = SourceSpec(
         Field("marketing_campaign_id", "marketing_campaign_id"),
         Field("marketing_campaign_name", "marketing_campaign_name"),
     ),
+    known_extra=frozenset({"sg_template_id", "sg_template_name", "sg_content_type", "pool", "cert_err"}),
+    dedupe_key="sg_event_id",
 )
 
 # ---------------------------------------------------------------- Mailchimp
@@ -140,7 +173,7 @@ _MC_COMMON = (
     Field("address", "Address"),
     Field("phone_number", "Phone Number"),
     Field("birthday", "Birthday"),
-    Field("member_rating", "MEMBER_RATING", INT),
+    Field("member_rating", "MEMBER_RATING", INT, min=0, max=5),
     Field("optin_time", "OPTIN_TIME", DATETIME),
     Field("optin_ip", "OPTIN_IP"),
     Field("confirm_time", "CONFIRM_TIME", DATETIME),
@@ -184,6 +217,7 @@ MAILCHIMP_MEMBERS = SourceSpec(
     description="Mailchimp audience export (subscribed / unsubscribed / cleaned CSVs).",
     fields=_MC_COMMON + (Field("member_status", "", TEXT),),
     derived=_mailchimp_status,
+    dedupe_key="email; the latest LAST_CHANGED wins",
 )
 
 
@@ -209,6 +243,7 @@ MAILCHIMP_CAMPAIGNS = SourceSpec(
     ),
     records=_mailchimp_campaigns,
     keep_extra=False,
+    dedupe_key="campaign id; the latest load wins",
 )
 
 
@@ -244,6 +279,7 @@ MAILCHIMP_EMAIL_ACTIVITY = SourceSpec(
     ),
     records=_mailchimp_activity,
     keep_extra=False,
+    dedupe_key="md5(campaign_id|email|action|timestamp|url) (no event id)",
 )
 
 # ---------------------------------------------------------------- Amazon SES
@@ -328,6 +364,497 @@ SES_EVENTS = SourceSpec(
     ),
     records=_ses_records,
     keep_extra=False,
+    dedupe_key="message id + event type + recipient + event time (SNS MessageId changes on redelivery)",
+)
+
+# ---------------------------------------------------------------- SendGrid suppression lists
+_SG_LISTS = ("bounces", "blocks", "invalid_emails", "spam_reports", "unsubscribes")
+
+
+def _sendgrid_list_from_path(rel: str) -> dict:
+    """`suppressions/<list>/<file>.json` or a file named after the list (`bounces_2026-08-01.json`)."""
+    parts = rel.lower().replace("-", "_").split("/")
+    for part in parts[2:]:
+        for name in _SG_LISTS:
+            if part.startswith(name) or part.startswith(name.replace("_", "")):
+                return {"suppression_list": name}
+    raise ValueError(
+        "cannot tell which suppression list this is: put it under sendgrid/suppressions/<list>/ or name the file "
+        f"<list>_….json, with <list> one of {', '.join(_SG_LISTS)}"
+    )
+
+
+SENDGRID_SUPPRESSIONS = SourceSpec(
+    platform="sendgrid",
+    entity="suppressions",
+    format="json",
+    description="SendGrid GET /v3/suppression/{bounces|blocks|invalid_emails|spam_reports|unsubscribes} responses.",
+    fields=(
+        Field("email", "email", EMAIL, not_empty=True),
+        Field("created", "created", UNIX_TS, not_empty=True),
+        Field("reason", "reason"),
+        Field("status", "status"),
+        Field("ip", "ip"),
+        Field("suppression_list", "suppression_list", not_empty=True),
+    ),
+    from_path=_sendgrid_list_from_path,
+    dedupe_key="suppression list + email (the list holds one row per address; the latest `created` wins)",
+)
+
+# ---------------------------------------------------------------- Postmark
+def _postmark_bounces(doc: Any) -> Iterator[tuple[int, dict]]:
+    """GET /bounces response ({TotalCount, Bounces: [...]}) or bare bounce objects."""
+    if isinstance(doc, dict) and "Bounces" in doc:
+        for i, b in enumerate(doc.get("Bounces") or []):
+            yield i + 1, b
+    else:
+        yield 0, doc
+
+
+POSTMARK_BOUNCES = SourceSpec(
+    platform="postmark",
+    entity="bounces",
+    format="json",
+    description="Postmark Bounces API (GET /bounces) responses.",
+    fields=(
+        Field("bounce_id", "ID", not_empty=True),
+        Field("type", "Type", not_empty=True),
+        Field("type_code", "TypeCode", INT, min=0),
+        Field("name", "Name"),
+        Field("tag", "Tag"),
+        Field("message_id", "MessageID"),
+        Field("server_id", "ServerID"),
+        Field("message_stream", "MessageStream"),
+        Field("description", "Description"),
+        Field("details", "Details"),
+        Field("email", "Email", EMAIL, not_empty=True),
+        Field("from_address", "From"),
+        Field("bounced_at", "BouncedAt", ISO_TS, not_empty=True),
+        Field("dump_available", "DumpAvailable", BOOL),
+        Field("inactive", "Inactive", BOOL),
+        Field("can_activate", "CanActivate", BOOL),
+        Field("subject", "Subject"),
+    ),
+    records=_postmark_bounces,
+    known_extra=frozenset({"Content", "RecordType", "Metadata"}),
+    dedupe_key="bounce ID (shared with the Bounce/SpamComplaint webhooks)",
+)
+
+_PM_TIME = {"Bounce": "BouncedAt", "SpamComplaint": "BouncedAt", "SubscriptionChange": "ChangedAt",
+            "Delivery": "DeliveredAt", "Open": "ReceivedAt", "Click": "ReceivedAt"}
+
+
+def _postmark_webhook(doc: Any) -> Iterator[tuple[int, dict]]:
+    """One webhook POST body (object) per record; `RecordType` says which."""
+    if not isinstance(doc, dict):
+        raise ValueError("Postmark webhook record is not a JSON object")
+    kind = doc.get("RecordType")
+    if kind not in _PM_TIME:
+        raise ValueError(f"unknown Postmark RecordType {kind!r}")
+    yield 0, {
+        **doc,
+        "_recipient": doc.get("Email") or doc.get("Recipient"),
+        "_occurred_at": doc.get(_PM_TIME[kind]),
+        "_user_agent": doc.get("UserAgent"),
+        "_url": doc.get("OriginalLink"),
+    }
+
+
+POSTMARK_EVENTS = SourceSpec(
+    platform="postmark",
+    entity="events",
+    format="json",
+    description="Postmark webhooks: Bounce, SpamComplaint, SubscriptionChange, Delivery, Open, Click (one object per POST).",
+    fields=(
+        Field("record_type", "RecordType", not_empty=True),
+        Field("bounce_id", "ID"),
+        Field("message_id", "MessageID"),
+        Field("message_stream", "MessageStream"),
+        Field("recipient", "_recipient", EMAIL, not_empty=True),
+        Field("occurred_at", "_occurred_at", ISO_TS, not_empty=True),
+        Field("type", "Type"),
+        Field("type_code", "TypeCode", INT, min=0),
+        Field("description", "Description"),
+        Field("details", "Details"),
+        Field("tag", "Tag"),
+        Field("origin", "Origin"),
+        Field("suppress_sending", "SuppressSending", BOOL),
+        Field("suppression_reason", "SuppressionReason"),
+        Field("first_open", "FirstOpen", BOOL),
+        Field("user_agent", "_user_agent"),
+        Field("url", "_url"),
+        Field("metadata", "Metadata"),
+    ),
+    records=_postmark_webhook,
+    known_extra=frozenset({
+        "Email", "Recipient", "BouncedAt", "ChangedAt", "DeliveredAt", "ReceivedAt", "UserAgent", "OriginalLink", "Name",
+        "ServerID", "From", "DumpAvailable", "Inactive", "CanActivate", "Subject", "Content", "Platform", "ReadSeconds",
+        "Geo", "OS", "Client", "ClickLocation",
+    }),
+    dedupe_key="bounce ID for Bounce/SpamComplaint; else RecordType + MessageID + recipient + time (+ link)",
+)
+
+# ---------------------------------------------------------------- Mailgun
+def _mailgun_events(doc: Any) -> Iterator[tuple[int, dict]]:
+    """Events API page ({items, paging}), a webhook body ({signature, event-data}) or a bare event."""
+    if not isinstance(doc, dict):
+        raise ValueError("Mailgun record is not a JSON object")
+    if "items" in doc:
+        for i, item in enumerate(doc.get("items") or []):
+            yield i + 1, item
+    elif "event-data" in doc:
+        yield 0, doc["event-data"]
+    else:
+        yield 0, doc
+
+
+MAILGUN_EVENTS = SourceSpec(
+    platform="mailgun",
+    entity="events",
+    format="json",
+    description="Mailgun Events API pages, webhook bodies or one event per JSONL line.",
+    fields=(
+        Field("event_id", "id", not_empty=True),
+        Field("event", "event", not_empty=True),
+        Field("timestamp", "timestamp", UNIX_TS, not_empty=True),
+        Field("log_level", "log-level"),
+        Field("severity", "severity"),
+        Field("reason", "reason"),
+        Field("recipient", "recipient", EMAIL, not_empty=True),
+        Field("status_code", "delivery-status.code"),
+        Field("enhanced_code", "delivery-status.enhanced-code"),
+        Field("status_message", "delivery-status.message"),
+        Field("status_description", "delivery-status.description"),
+        Field("attempt_no", "delivery-status.attempt-no", INT, min=0),
+        Field("message_id", "message.headers.message-id"),
+        Field("subject", "message.headers.subject"),
+        Field("tags", "tags"),
+        Field("campaigns", "campaigns"),
+        Field("user_variables", "user-variables"),
+        Field("url", "url"),
+        Field("ip", "ip"),
+        Field("user_agent", "client-info.user-agent"),
+    ),
+    records=_mailgun_events,
+    known_extra=frozenset({"recipient-domain", "envelope", "flags", "storage", "geolocation", "method", "recipient-provider"}),
+    dedupe_key="event id + UTC day (Mailgun ids are unique within a day)",
+)
+
+# ---------------------------------------------------------------- Salesforce Marketing Cloud tracking extracts
+_SFMC_COMMON = (
+    Field("client_id", "ClientID"),
+    Field("send_id", "SendID", required=True),
+    Field("subscriber_key", "SubscriberKey"),
+    Field("email_address", "EmailAddress", EMAIL, required=True, not_empty=True),
+    Field("subscriber_id", "SubscriberID"),
+    Field("list_id", "ListID"),
+    Field("event_date", "EventDate", US_DATETIME, required=True, not_empty=True),
+    Field("event_type", "EventType"),
+    Field("batch_id", "BatchID"),
+    Field("triggered_send_external_key", "TriggeredSendExternalKey"),
+)
+
+
+def _sfmc(entity: str, extra: tuple[Field, ...] = (), what: str = "") -> SourceSpec:
+    return SourceSpec(
+        platform="sfmc",
+        entity=entity,
+        format="csv",
+        description=f"Salesforce Marketing Cloud tracking extract {what} (CSV; EventDate in the account's time, CST).",
+        fields=_SFMC_COMMON + extra,
+        known_extra=frozenset({"IsUnique", "Domain"}),
+        dedupe_key="SendID + BatchID + SubscriberKey (else address) + EventDate" + (" + URLID/URL" if entity == "clicks" else ""),
+    )
+
+
+SFMC_SENDS = _sfmc("sends", what="Sent")
+SFMC_OPENS = _sfmc("opens", what="Opens")
+SFMC_CLICKS = _sfmc(
+    "clicks",
+    (Field("send_url_id", "SendURLID"), Field("url_id", "URLID"), Field("url", "URL"), Field("alias", "Alias")),
+    "Clicks",
+)
+SFMC_BOUNCES = _sfmc(
+    "bounces",
+    (Field("bounce_category", "BounceCategory"), Field("smtp_code", "SMTPCode", INT, min=0, max=999),
+     Field("bounce_reason", "BounceReason")),
+    "Bounces",
+)
+SFMC_UNSUBSCRIBES = _sfmc("unsubscribes", what="Unsubs")
+SFMC_COMPLAINTS = _sfmc("complaints", what="Complaints")
+
+# ---------------------------------------------------------------- Zoho (ZeptoMail / Campaigns Email API webhooks)
+def _zoho_events(doc: Any) -> Iterator[tuple[int, dict]]:
+    """{webhook_name, webhook_id, action, actionType, data: [...]}: one row per `data` item."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
+        raise ValueError("Zoho webhook body has no `data` array")
+    top = {k: doc.get(k) for k in ("webhook_id", "action", "actionType", "action_by")}
+    for i, item in enumerate(doc["data"]):
+        if not isinstance(item, dict):
+            raise ValueError(f"Zoho `data[{i}]` is not an object")
+        yield i + 1, {**item, "_action": item.get("action") or top["action"],
+                      "_action_type": item.get("actionType") or top["actionType"],
+                      "_action_by": item.get("action_by") or top["action_by"], "_webhook_id": top["webhook_id"]}
+
+
+ZOHO_EVENTS = SourceSpec(
+    platform="zoho",
+    entity="events",
+    format="json",
+    description="Zoho email webhooks (bounce / unsubscribe), one POST body per file, array or JSONL line.",
+    fields=(
+        Field("webhook_id", "_webhook_id"),
+        Field("action", "_action", not_empty=True),
+        Field("action_type", "_action_type"),
+        Field("action_by", "_action_by"),
+        Field("bounce_code", "bounce_code"),
+        Field("bounce_type", "bounce_type"),
+        Field("bounce_extended_code", "bounce_extended_code"),
+        Field("bounce_reason", "bounce_reason"),
+        Field("action_time", "action_time", UNIX_MS_TS, not_empty=True),
+        Field("sending_ip", "sending_ip"),
+        Field("contact_id", "contact_id"),
+        Field("contact_email", "contact_email", EMAIL, not_empty=True),
+        Field("rcpt_domain", "rcpt_domain"),
+        Field("rcpt_additional_data", "rcpt_additional_data"),
+        Field("transmission_name", "transmission_name"),
+        Field("transmission_id", "transmission_id"),
+        Field("injected_time", "injected_time", UNIX_MS_TS),
+    ),
+    records=_zoho_events,
+    known_extra=frozenset({"zuid", "action", "actionType", "action_by"}),
+    dedupe_key="transmission_id + contact_email + action + action_time (no event id)",
+)
+
+# ---------------------------------------------------------------- HubSpot companies
+HUBSPOT_COMPANIES = SourceSpec(
+    platform="hubspot",
+    entity="companies",
+    format="csv",
+    description="HubSpot companies export (CSV, columns by property label).",
+    fields=(
+        Field("record_id", "Record ID", INT, required=True, not_empty=True),
+        Field("company_name", "Company name"),
+        Field("company_domain_name", "Company Domain Name"),
+        Field("company_type", "Type"),
+        Field("industry", "Industry"),
+        Field("lifecycle_stage", "Lifecycle Stage"),
+        Field("company_status", "Company status"),
+        Field("street_address", "Street Address"),
+        Field("city", "City"),
+        Field("state_region", "State/Region"),
+        Field("postal_code", "Postal Code"),
+        Field("country_region", "Country/Region"),
+        Field("phone_number", "Phone Number"),
+        Field("number_of_employees", "Number of Employees", INT, min=0),
+        Field("last_activity_date", "Last Activity Date", DATETIME),
+        Field("create_date", "Create Date", DATETIME),
+        Field("last_modified_date", "Last Modified Date", DATETIME),
+    ),
+    dedupe_key="Record ID; the latest Last Modified Date wins",
+)
+
+# ---------------------------------------------------------------- Salesforce (Data Loader / Bulk API 2.0 query CSV, API names)
+_SF_PERSON = (
+    Field("email", "Email", EMAIL, required=True, not_empty=True),
+    Field("first_name", "FirstName"),
+    Field("last_name", "LastName"),
+    Field("title", "Title"),
+    Field("phone", "Phone"),
+    Field("mobile_phone", "MobilePhone"),
+    Field("lead_source", "LeadSource"),
+    Field("has_opted_out_of_email", "HasOptedOutOfEmail", BOOL),
+    Field("is_email_bounced", "IsEmailBounced", BOOL),
+    Field("email_bounced_reason", "EmailBouncedReason"),
+    Field("email_bounced_date", "EmailBouncedDate", ISO_TS),
+    Field("sms_opt_in", "SMS_Opt_In__c", BOOL),
+    Field("last_activity_date", "LastActivityDate", DATE),
+    Field("created_date", "CreatedDate", ISO_TS),
+    Field("last_modified_date", "LastModifiedDate", ISO_TS),
+)
+
+SALESFORCE_CONTACTS = SourceSpec(
+    platform="salesforce",
+    entity="contacts",
+    format="csv",
+    description="Salesforce Contact export (CSV, header = API field names).",
+    fields=(
+        Field("contact_id", "Id", required=True, not_empty=True),
+        Field("account_id", "AccountId"),
+        *_SF_PERSON,
+        Field("mailing_street", "MailingStreet"),
+        Field("mailing_city", "MailingCity"),
+        Field("mailing_state", "MailingState"),
+        Field("mailing_postal_code", "MailingPostalCode"),
+        Field("mailing_country", "MailingCountry"),
+    ),
+    dedupe_key="Id; the latest LastModifiedDate wins",
+)
+
+SALESFORCE_LEADS = SourceSpec(
+    platform="salesforce",
+    entity="leads",
+    format="csv",
+    description="Salesforce Lead export (CSV, header = API field names).",
+    fields=(
+        Field("lead_id", "Id", required=True, not_empty=True),
+        *_SF_PERSON,
+        Field("company", "Company"),
+        Field("status", "Status"),
+        Field("is_converted", "IsConverted", BOOL),
+        Field("converted_contact_id", "ConvertedContactId"),
+        Field("street", "Street"),
+        Field("city", "City"),
+        Field("state", "State"),
+        Field("postal_code", "PostalCode"),
+        Field("country", "Country"),
+    ),
+    dedupe_key="Id; the latest LastModifiedDate wins",
+)
+
+SALESFORCE_ACCOUNTS = SourceSpec(
+    platform="salesforce",
+    entity="accounts",
+    format="csv",
+    description="Salesforce Account export (CSV, header = API field names).",
+    fields=(
+        Field("account_id", "Id", required=True, not_empty=True),
+        Field("name", "Name"),
+        Field("account_type", "Type"),
+        Field("industry", "Industry"),
+        Field("website", "Website"),
+        Field("company_status", "Company_Status__c"),
+        Field("billing_street", "BillingStreet"),
+        Field("billing_city", "BillingCity"),
+        Field("billing_state", "BillingState"),
+        Field("billing_postal_code", "BillingPostalCode"),
+        Field("billing_country", "BillingCountry"),
+        Field("number_of_employees", "NumberOfEmployees", INT, min=0),
+        Field("last_activity_date", "LastActivityDate", DATE),
+        Field("created_date", "CreatedDate", ISO_TS),
+        Field("last_modified_date", "LastModifiedDate", ISO_TS),
+    ),
+    dedupe_key="Id; the latest LastModifiedDate wins",
+)
+
+# ---------------------------------------------------------------- Pipedrive (API v1 list responses)
+def _pipedrive_data(doc: Any) -> Iterator[tuple[int, dict]]:
+    """`{"success": true, "data": [...], "additional_data": {...}}` pages, or bare objects."""
+    if isinstance(doc, dict) and "data" in doc:
+        items = doc.get("data") or []
+        if not isinstance(items, list):
+            raise ValueError("Pipedrive `data` is not an array")
+        yield from ((i + 1, _pipedrive_flat(x)) for i, x in enumerate(items))
+    else:
+        yield 0, _pipedrive_flat(doc)
+
+
+def _pick_labeled(values: Any, label: str | None = None) -> Any:
+    """Pipedrive email/phone arrays [{label, value, primary}]: the one with `label`, else the primary one."""
+    if not isinstance(values, list):
+        return values
+    items = [v for v in values if isinstance(v, dict) and v.get("value")]
+    if label is not None:
+        return next((v["value"] for v in items if v.get("label") == label), None)
+    return next((v["value"] for v in items if v.get("primary")), items[0]["value"] if items else None)
+
+
+def _pipedrive_flat(obj: Any) -> Any:
+    if not isinstance(obj, dict):
+        return obj
+    org = obj.get("org_id")
+    return {
+        **obj,
+        "_email": _pick_labeled(obj.get("email") if "email" in obj else obj.get("emails")),
+        "_phone": _pick_labeled(obj.get("phone") if "phone" in obj else obj.get("phones")),
+        "_mobile": _pick_labeled(obj.get("phone") if "phone" in obj else obj.get("phones"), "mobile"),
+        "_org_id": org.get("value") if isinstance(org, dict) else org,
+        "_org_name": org.get("name") if isinstance(org, dict) else obj.get("org_name"),
+    }
+
+
+PIPEDRIVE_PERSONS = SourceSpec(
+    platform="pipedrive",
+    entity="persons",
+    format="json",
+    description="Pipedrive GET /v1/persons pages (custom fields keep their API keys, in _extra).",
+    fields=(
+        Field("person_id", "id", not_empty=True),
+        Field("name", "name"),
+        Field("first_name", "first_name"),
+        Field("last_name", "last_name"),
+        Field("email", "_email", EMAIL, not_empty=True),
+        Field("emails", "email"),
+        Field("phone", "_phone"),
+        Field("mobile_phone", "_mobile"),
+        Field("org_id", "_org_id"),
+        Field("org_name", "_org_name"),
+        Field("marketing_status", "marketing_status"),
+        Field("sms_consent", "sms_consent", BOOL),
+        Field("lead_source", "lead_source"),
+        Field("postal_address", "postal_address"),
+        Field("postal_address_route", "postal_address_route"),
+        Field("postal_address_street_number", "postal_address_street_number"),
+        Field("postal_address_locality", "postal_address_locality"),
+        Field("postal_address_admin_area_level_1", "postal_address_admin_area_level_1"),
+        Field("postal_address_postal_code", "postal_address_postal_code"),
+        Field("postal_address_country", "postal_address_country"),
+        Field("active_flag", "active_flag", BOOL),
+        Field("last_activity_date", "last_activity_date", DATE),
+        Field("add_time", "add_time", DATETIME),
+        Field("update_time", "update_time", DATETIME),
+    ),
+    records=_pipedrive_data,
+    known_extra=frozenset({
+        "phone", "phones", "emails", "org_id", "org_name", "owner_id", "owner_name", "company_id", "label", "label_ids",
+        "picture_id",
+        "visible_to", "cc_email", "open_deals_count", "closed_deals_count", "won_deals_count", "lost_deals_count",
+        "activities_count", "done_activities_count", "undone_activities_count", "email_messages_count",
+        "files_count", "notes_count", "followers_count", "participant_open_deals_count",
+        "participant_closed_deals_count", "related_open_deals_count", "related_closed_deals_count",
+        "related_won_deals_count", "related_lost_deals_count", "next_activity_date", "next_activity_time",
+        "next_activity_id", "last_activity_id", "last_incoming_mail_time", "last_outgoing_mail_time", "first_char",
+        "primary_email", "im", "birthday", "job_title", "notes", "delete_time", "postal_address_subpremise",
+        "postal_address_sublocality", "postal_address_admin_area_level_2", "postal_address_formatted_address",
+    }),
+    dedupe_key="person id; the latest update_time wins",
+)
+
+PIPEDRIVE_ORGANIZATIONS = SourceSpec(
+    platform="pipedrive",
+    entity="organizations",
+    format="json",
+    description="Pipedrive GET /v1/organizations pages.",
+    fields=(
+        Field("org_id", "id", not_empty=True),
+        Field("name", "name"),
+        Field("company_status", "company_status"),
+        Field("label", "label"),
+        Field("address", "address"),
+        Field("address_route", "address_route"),
+        Field("address_street_number", "address_street_number"),
+        Field("address_locality", "address_locality"),
+        Field("address_admin_area_level_1", "address_admin_area_level_1"),
+        Field("address_postal_code", "address_postal_code"),
+        Field("address_country", "address_country"),
+        Field("active_flag", "active_flag", BOOL),
+        Field("people_count", "people_count", INT, min=0),
+        Field("last_activity_date", "last_activity_date", DATE),
+        Field("add_time", "add_time", DATETIME),
+        Field("update_time", "update_time", DATETIME),
+    ),
+    records=_pipedrive_data,
+    known_extra=frozenset({
+        "owner_id", "owner_name", "company_id", "label_ids", "picture_id", "visible_to", "cc_email", "country_code",
+        "open_deals_count", "closed_deals_count", "won_deals_count", "lost_deals_count", "activities_count",
+        "done_activities_count", "undone_activities_count", "email_messages_count", "files_count", "notes_count",
+        "followers_count", "related_open_deals_count", "related_closed_deals_count", "related_won_deals_count",
+        "related_lost_deals_count", "next_activity_date", "next_activity_time", "next_activity_id",
+        "last_activity_id", "first_char", "delete_time", "address_subpremise", "address_sublocality",
+        "address_admin_area_level_2", "address_formatted_address",
+        "_email", "_phone", "_mobile", "_org_id", "_org_name",
+    }),
+    dedupe_key="organization id; the latest update_time wins",
 )
 
 SPECS: dict[tuple[str, str], SourceSpec] = {
@@ -339,6 +866,23 @@ SPECS: dict[tuple[str, str], SourceSpec] = {
         MAILCHIMP_CAMPAIGNS,
         MAILCHIMP_EMAIL_ACTIVITY,
         SES_EVENTS,
+        SENDGRID_SUPPRESSIONS,
+        POSTMARK_BOUNCES,
+        POSTMARK_EVENTS,
+        MAILGUN_EVENTS,
+        SFMC_SENDS,
+        SFMC_OPENS,
+        SFMC_CLICKS,
+        SFMC_BOUNCES,
+        SFMC_UNSUBSCRIBES,
+        SFMC_COMPLAINTS,
+        ZOHO_EVENTS,
+        HUBSPOT_COMPANIES,
+        SALESFORCE_CONTACTS,
+        SALESFORCE_LEADS,
+        SALESFORCE_ACCOUNTS,
+        PIPEDRIVE_PERSONS,
+        PIPEDRIVE_ORGANIZATIONS,
     )
 }
 

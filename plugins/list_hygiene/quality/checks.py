@@ -1,89 +1,126 @@
-"""What the gate checks on the marts, as Great Expectations suites over DataFrames read from DuckDB.
+"""The gate's suites, kept in the repo as JSON (suites/*.json), validated with Great Expectations.
 
-GX's SQL datasource fails on DuckDB (ENGINEERING.md), so every check reads a table (or a check
-query that joins marts) read-only into pandas and validates that. A cross-table rule becomes a
-query with one boolean column, expected to be all true.
+GX's SQL datasource fails on DuckDB (ENGINEERING.md), so every suite reads a frame read-only through
+DuckDB into pandas: either a `query` over the marts or a named Python `frame` (stateful checks that
+compare with the gate's own history in ops.quality_metrics, see frames.py). A cross-table rule becomes
+a query with one boolean column expected to be all true.
+
+A suite lists the tables it `requires`; when one is absent (a mart that has not landed yet) the suite is
+recorded as skipped — never as passed — in ops.quality_results.
+
+Values written "${knob}" are taken from quality/thresholds.yml merged with the dbt vars.
 """
 
 from __future__ import annotations
 
+import csv
+import json
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from ..paths import DBT_PROJECT_DIR
+from .config import SUITES_DIR, thresholds
+
+
+@dataclass(frozen=True)
+class Expectation:
+    type: str
+    kwargs: dict[str, Any]
+    severity: str | None = None  # overrides the suite's
+    threshold: str | None = None  # human wording of the line; derived from kwargs when absent
 
 
 @dataclass(frozen=True)
 class Check:
-    """One suite: a query producing a frame and the expectations it must meet."""
+    """One suite: where its frame comes from and the expectations the frame must meet."""
 
     suite: str
-    query: str
-    expectations: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    expectations: list[Expectation] = field(default_factory=list)
+    query: str | None = None
+    frame: str | None = None
+    requires: list[str] = field(default_factory=list)
     severity: str = "fail"  # fail blocks the sync; warn is reported
     description: str = ""
+    label_column: str | None = None  # shown (masked when an address) for the failing rows
 
 
-SEGMENTS = ["active", "cooling", "re_engage", "sunset", "suppressed"]
-REASONS = ["hard_bounce", "soft_bounce_escalated", "complaint", "unsubscribe", "sunset"]
-CLASSES = ["hard", "soft", "block", "complaint", "auto_reply", "delivered", "unknown"]
+def suppression_reasons() -> list[str]:
+    seed = DBT_PROJECT_DIR / "seeds" / "suppression_reasons.csv"
+    if not seed.exists():
+        return ["hard_bounce", "soft_bounce_escalated", "complaint", "unsubscribe", "sunset"]
+    with open(seed, encoding="utf-8", newline="") as fh:
+        return [row["reason"] for row in csv.DictReader(fh)]
 
-CHECKS: list[Check] = [
-    Check(
-        suite="suppression_list",
-        description="Keys present and unique; reasons from the policy's vocabulary.",
-        query="select email, platform, reason, suppressed_since, is_permanent from marts.suppression_list",
-        expectations=[
-            ("ExpectColumnValuesToNotBeNull", {"column": "email"}),
-            ("ExpectColumnValuesToNotBeNull", {"column": "platform"}),
-            ("ExpectColumnValuesToNotBeNull", {"column": "suppressed_since"}),
-            ("ExpectCompoundColumnsToBeUnique", {"column_list": ["email", "platform"]}),
-            ("ExpectColumnValuesToBeInSet", {"column": "reason", "value_set": REASONS}),
-        ],
-    ),
-    Check(
-        suite="sunset_segments",
-        description="One segment per address, from the five the policy knows.",
-        query="select email, segment, segment_rule from marts.sunset_segments",
-        expectations=[
-            ("ExpectColumnValuesToNotBeNull", {"column": "email"}),
-            ("ExpectColumnValuesToBeUnique", {"column": "email"}),
-            ("ExpectColumnValuesToBeInSet", {"column": "segment", "value_set": SEGMENTS}),
-            ("ExpectColumnValuesToNotBeNull", {"column": "segment_rule"}),
-        ],
-    ),
-    Check(
-        suite="bounce_classification",
-        description="Every bounce has a class from TAXONOMY.md.",
-        query="select event_key, bounce_class, reason from intermediate.int_bounces_classified",
-        expectations=[
-            ("ExpectColumnValuesToBeUnique", {"column": "event_key"}),
-            ("ExpectColumnValuesToBeInSet", {"column": "bounce_class", "value_set": CLASSES}),
-            ("ExpectColumnValuesToNotBeNull", {"column": "reason"}),
-        ],
-    ),
-    Check(
-        suite="permanent_reasons_suppressed",
-        description="Every hard bounce, complaint and unsubscribe is in suppression_list on every platform "
-        "where the address is known (POLICY rule 1, 'Never').",
-        query="""
-            with must as (
-                select distinct email from intermediate.int_suppression_reasons
-                where reason in ('hard_bounce', 'complaint', 'unsubscribe')
+
+_KNOB = re.compile(r"\$\{(\w+)\}")
+
+
+def _knob(name: str, knobs: dict[str, Any]) -> Any:
+    if name not in knobs:
+        raise KeyError(f"suite refers to unknown knob {name!r} (quality/thresholds.yml or dbt vars)")
+    return knobs[name]
+
+
+def _resolve(value: Any, knobs: dict[str, Any]) -> Any:
+    """"${knob}" alone becomes the knob's value (number, list); inside longer text, its text."""
+    if isinstance(value, str):
+        whole = _KNOB.fullmatch(value)
+        if whole:
+            return _knob(whole.group(1), knobs)
+        return _KNOB.sub(lambda m: str(_knob(m.group(1), knobs)), value)
+    if isinstance(value, list):
+        return [_resolve(v, knobs) for v in value]
+    if isinstance(value, dict):
+        return {k: _resolve(v, knobs) for k, v in value.items()}
+    return value
+
+
+def load_checks(suites_dir: Path = SUITES_DIR, overrides: dict[str, Any] | None = None) -> list[Check]:
+    """Every suites/*.json, thresholds resolved, in file-name order."""
+    knobs = thresholds(overrides) | {"suppression_reasons": suppression_reasons()}
+    out = []
+    for path in sorted(Path(suites_dir).glob("*.json")):
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        if bool(spec.get("query")) == bool(spec.get("frame")):
+            raise ValueError(f"{path.name}: a suite needs exactly one of 'query' or 'frame'")
+        out.append(
+            Check(
+                suite=spec["name"],
+                description=spec.get("description", ""),
+                severity=spec.get("severity", "fail"),
+                requires=list(spec.get("requires", [])),
+                query=_resolve(spec.get("query"), knobs),
+                frame=spec.get("frame"),
+                label_column=spec.get("label_column"),
+                expectations=[
+                    Expectation(e["type"], _resolve(e.get("kwargs", {}), knobs), e.get("severity"),
+                                _resolve(e.get("threshold"), knobs))
+                    for e in spec.get("expectations", [])
+                ],
             )
-            select m.email, p.platform, s.email is not null as is_suppressed
-            from must m
-            join intermediate.int_contact_platforms p on p.email = m.email
-            left join marts.suppression_list s on s.email = m.email and s.platform = p.platform
-        """,
-        expectations=[("ExpectColumnValuesToBeInSet", {"column": "is_suppressed", "value_set": [True]})],
-    ),
-    Check(
-        suite="suppressed_not_send_eligible",
-        description="Nothing suppressed sits in a send-eligible segment.",
-        query="""
-            select g.email, g.segment, g.segment not in ('active', 'cooling', 're_engage') as is_consistent
-            from marts.sunset_segments g
-            join (select distinct email from marts.suppression_list) s on s.email = g.email
-        """,
-        expectations=[("ExpectColumnValuesToBeInSet", {"column": "is_consistent", "value_set": [True]})],
-    ),
-]
+        )
+    return out
+
+
+def describe_threshold(exp: Expectation) -> str:
+    """The line an expectation draws, in words, for the failure message."""
+    if exp.threshold:
+        return exp.threshold
+    kw = exp.kwargs
+    t = exp.type
+    if t == "ExpectColumnValuesToNotBeNull":
+        return "0 nulls"
+    if t in ("ExpectColumnValuesToBeUnique", "ExpectCompoundColumnsToBeUnique"):
+        return "0 duplicates"
+    if t == "ExpectColumnValuesToBeInSet":
+        return f"all values in {kw.get('value_set')}"
+    if t == "ExpectColumnValuesToNotBeInSet":
+        return f"no value in {kw.get('value_set')}"
+    if "min_value" in kw or "max_value" in kw:
+        lo, hi = kw.get("min_value"), kw.get("max_value")
+        if lo is not None and hi is not None:
+            return f"between {lo} and {hi}"
+        return f"<= {hi}" if hi is not None else f">= {lo}"
+    return json.dumps(kw, default=str)

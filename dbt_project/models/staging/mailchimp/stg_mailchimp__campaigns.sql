@@ -24,6 +24,8 @@ renamed as (
         {{ lh_iso_timestamp('send_time') }} as sent_at,
 
         -- lineage
+        _file as source_file,
+        _row as source_row,
         _loaded_at as loaded_at
 
     from source
@@ -33,9 +35,7 @@ renamed as (
 -- the same campaign can appear in several exports: keep the latest
 latest as (
 
-    select *
-    from renamed
-    qualify row_number() over (partition by campaign_id order by loaded_at desc) = 1
+    {{ lh_first_per('renamed', 'campaign_id', 'loaded_at desc, source_file desc, source_row desc') }}
 
 )
 

@@ -15,12 +15,16 @@ renamed as (
         email_id,
 
         -- strings
-        {{ lh_normalize_email('email_address') }} as email,
+        {{ lh_staged_email('email_address') }} as email,
         email_address as email_raw,
+        email_problem,
         lower(action) as action,
         lower(bounce_type) as bounce_type,
         url,
         ip,
+
+        -- booleans
+        {{ lh_is_valid_email() }} as is_valid_email,
 
         -- timestamps (null for the implied `sent` row: it takes the campaign's send time downstream)
         {{ lh_iso_timestamp('"timestamp"') }} as occurred_at,

@@ -14,8 +14,9 @@ renamed as (
         euid,
 
         -- strings
-        {{ lh_normalize_email('email_address') }} as email,
+        {{ lh_staged_email('email_address') }} as email,
         email_address as email_raw,
+        email_problem,
         first_name,
         last_name,
         phone_number,
@@ -27,6 +28,9 @@ renamed as (
 
         -- numerics
         cast(member_rating as integer) as member_rating,
+
+        -- booleans
+        {{ lh_is_valid_email() }} as is_valid_email,
 
         -- timestamps
         {{ lh_plain_timestamp('optin_time') }} as opted_in_at,

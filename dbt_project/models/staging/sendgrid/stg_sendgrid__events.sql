@@ -17,8 +17,9 @@ renamed as (
         marketing_campaign_name as campaign_name,
 
         -- strings
-        {{ lh_normalize_email('email') }} as email,
+        {{ lh_staged_email('email') }} as email,
         email as email_raw,
+        email_problem,
         lower(event) as event_name,
         lower(type) as bounce_type,
         status as status_code,
@@ -29,6 +30,7 @@ renamed as (
         ip,
 
         -- booleans
+        {{ lh_is_valid_email() }} as is_valid_email,
         coalesce(lower(sg_machine_open) = 'true', false) as is_machine_open,
 
         -- timestamps

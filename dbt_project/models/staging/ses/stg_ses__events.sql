@@ -15,8 +15,9 @@ renamed as (
         campaign as campaign_id,
 
         -- strings
-        {{ lh_normalize_email('email') }} as email,
+        {{ lh_staged_email('email') }} as email,
         email as email_raw,
+        email_problem,
         lower(replace(event_type, ' ', '')) as event_name,
         lower(bounce_type) as bounce_type,
         lower(bounce_subtype) as bounce_subtype,
@@ -26,6 +27,9 @@ renamed as (
         user_agent,
         ip_address,
         link as url,
+
+        -- booleans
+        {{ lh_is_valid_email() }} as is_valid_email,
 
         -- timestamps
         {{ lh_iso_timestamp('event_timestamp') }} as occurred_at,

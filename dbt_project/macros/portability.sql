@@ -1,0 +1,175 @@
+{#- Portability helpers (issue 8): what the models need beyond dbt's cross-database macros so the same
+    project builds on DuckDB and on PostgreSQL (and, through the default__ versions, on warehouses
+    that speak QUALIFY, such as Snowflake, BigQuery and Databricks). -#}
+
+
+{#- One row per `partition_by`: the first by `order_by` (a dedupe). DuckDB, Snowflake, BigQuery and
+    Databricks have QUALIFY; PostgreSQL has DISTINCT ON, which keeps the same row and adds no column.
+    `relation` is a CTE name or a relation; `order_by` must make the choice deterministic.
+
+        latest as (
+            {{ lh_first_per('renamed', 'hubspot_contact_id',
+                            'modified_at desc nulls last, loaded_at desc, source_file desc, source_row desc') }}
+        )
+-#}
+{% macro lh_first_per(relation, partition_by, order_by) -%}
+    {{ return(adapter.dispatch('lh_first_per', 'list_hygiene')(relation, partition_by, order_by)) }}
+{%- endmacro %}
+
+{% macro default__lh_first_per(relation, partition_by, order_by) -%}
+    select *
+    from {{ relation }}
+    qualify row_number() over (partition by {{ partition_by }} order by {{ order_by }}) = 1
+{%- endmacro %}
+
+{% macro postgres__lh_first_per(relation, partition_by, order_by) -%}
+    select distinct on ({{ partition_by }}) *
+    from {{ relation }}
+    order by {{ partition_by }}, {{ order_by }}
+{%- endmacro %}
+
+
+{#- Seconds between two timestamps as a number with fractions (dbt.datediff(..., 'second') counts
+    whole second boundaries on some warehouses). -#}
+{% macro lh_seconds_between(start_ts, end_ts) -%}
+    {{ return(adapter.dispatch('lh_seconds_between', 'list_hygiene')(start_ts, end_ts)) }}
+{%- endmacro %}
+{% macro default__lh_seconds_between(start_ts, end_ts) -%}
+    (extract(epoch from ({{ end_ts }})) - extract(epoch from ({{ start_ts }})))
+{%- endmacro %}
+{% macro duckdb__lh_seconds_between(start_ts, end_ts) -%}
+    (epoch_us(cast({{ end_ts }} as timestamp)) - epoch_us(cast({{ start_ts }} as timestamp))) / 1000000.0
+{%- endmacro %}
+
+
+{#- Split text on a delimiter into rows (one per part). -#}
+{% macro lh_split_to_rows(column, delimiter) -%}
+    {{ return(adapter.dispatch('lh_split_to_rows', 'list_hygiene')(column, delimiter)) }}
+{%- endmacro %}
+{% macro default__lh_split_to_rows(column, delimiter) -%}
+    unnest(string_to_array({{ column }}, '{{ delimiter }}'))
+{%- endmacro %}
+
+
+{#- int_bounces_classified.sql must stay plain SQL with ref() calls only: `list-hygiene classify` runs
+    that very file in DuckDB without dbt (list_hygiene/bounces/classify.py). So on PostgreSQL the
+    DuckDB functions it calls are provided, with DuckDB's meaning, in schema `lh_compat`, and the
+    profile puts that schema first on the search path (`search_path: lh_compat,pg_catalog,public`):
+
+        regexp_matches(text, pattern [, 'i'])  -> boolean, a match anywhere (not PostgreSQL's set-returning one)
+        regexp_extract(text, pattern, group)   -> text, '' when nothing matches (DuckDB's contract)
+        regexp_full_match(text, pattern)       -> boolean
+        contains(text, part)                   -> boolean
+        string_split(text, delimiter)          -> text[]
+        round(double precision, digits)        -> double precision (PostgreSQL rounds only numeric to digits)
+        damerau_levenshtein(text, text)        -> integer, adjacent transpositions count 1 (as DuckDB's)
+        levenshtein(text, text)                -> the fuzzystrmatch extension's, when it can be installed
+        range([start,] stop)                   -> setof integers start .. stop - 1 (unit-test `given` SQL uses it)
+        to_days / to_hours / to_minutes / to_seconds(n) -> interval
+
+    Patterns are RE2 (DuckDB); PostgreSQL's are ARE. They agree on everything the seeds use except
+    `\b`, which is a word boundary in RE2 and a backspace in ARE: the functions rewrite it to `\y`.
+
+    Installed by `on-run-start: "{{ lh_install_compat_functions() }}"`; a no-op on DuckDB. -#}
+{% macro lh_install_compat_functions() -%}
+    {{ return(adapter.dispatch('lh_install_compat_functions', 'list_hygiene')()) }}
+{%- endmacro %}
+
+{% macro default__lh_install_compat_functions() -%}
+    select 1
+{%- endmacro %}
+
+{% macro postgres__lh_install_compat_functions() -%}
+    create schema if not exists lh_compat;
+
+    create or replace function lh_compat.lh_re2_to_are(pattern text) returns text
+        language sql immutable parallel safe
+        as $lh$ select replace(pattern, '\b', '\y') $lh$;
+
+    create or replace function lh_compat.regexp_matches(s text, pattern text) returns boolean
+        language sql immutable parallel safe
+        as $lh$ select s ~ lh_compat.lh_re2_to_are(pattern) $lh$;
+
+    create or replace function lh_compat.regexp_matches(s text, pattern text, options text) returns boolean
+        language sql immutable parallel safe
+        as $lh$ select case when position('i' in options) > 0
+                            then s ~* lh_compat.lh_re2_to_are(pattern)
+                            else s ~ lh_compat.lh_re2_to_are(pattern) end $lh$;
+
+    create or replace function lh_compat.regexp_full_match(s text, pattern text) returns boolean
+        language sql immutable parallel safe
+        as $lh$ select s ~ ('^(?:' || lh_compat.lh_re2_to_are(pattern) || ')$') $lh$;
+
+    create or replace function lh_compat.regexp_extract(s text, pattern text, grp integer default 0) returns text
+        language sql immutable parallel safe
+        as $lh$ select case
+            when s is null or pattern is null then null
+            when grp = 0 then coalesce(substring(s from '(' || lh_compat.lh_re2_to_are(pattern) || ')'), '')
+            else coalesce((regexp_match(s, lh_compat.lh_re2_to_are(pattern)))[grp], '')
+        end $lh$;
+
+    create or replace function lh_compat.contains(s text, part text) returns boolean
+        language sql immutable parallel safe
+        as $lh$ select strpos(s, part) > 0 $lh$;
+
+    create or replace function lh_compat.string_split(s text, delimiter text) returns text[]
+        language sql immutable parallel safe
+        as $lh$ select string_to_array(s, delimiter) $lh$;
+
+    create or replace function lh_compat.round(x double precision, digits integer) returns double precision
+        language sql immutable parallel safe
+        as $lh$ select round(cast(x as numeric), digits)::double precision $lh$;
+
+    create or replace function lh_compat.range(start bigint, stop bigint) returns setof bigint
+        language sql immutable parallel safe
+        as $lh$ select generate_series(start, stop - 1) $lh$;
+
+    create or replace function lh_compat.range(stop bigint) returns setof bigint
+        language sql immutable parallel safe
+        as $lh$ select generate_series(0, stop - 1) $lh$;
+
+    {% for unit in ['days', 'hours', 'minutes', 'seconds'] %}
+    create or replace function lh_compat.to_{{ unit }}(n double precision) returns interval
+        language sql immutable parallel safe
+        as $lh$ select n * interval '1 {{ unit }}' $lh$;
+    {% endfor %}
+
+    -- optimal string alignment distance: DuckDB's damerau_levenshtein
+    create or replace function lh_compat.damerau_levenshtein(a text, b text) returns integer
+        language plpgsql immutable parallel safe
+        as $lh$
+        declare
+            la int := char_length(a);
+            lb int := char_length(b);
+            d int[];
+            w int := lb + 1;
+            cost int;
+        begin
+            if a is null or b is null then return null; end if;
+            if la = 0 then return lb; end if;
+            if lb = 0 then return la; end if;
+            d := array_fill(0, array[(la + 1) * w]);
+            for i in 0..la loop d[i * w + 1] := i; end loop;
+            for j in 0..lb loop d[j + 1] := j; end loop;
+            for i in 1..la loop
+                for j in 1..lb loop
+                    cost := case when substr(a, i, 1) = substr(b, j, 1) then 0 else 1 end;
+                    d[i * w + j + 1] := least(d[(i - 1) * w + j + 1] + 1, d[i * w + j] + 1, d[(i - 1) * w + j] + cost);
+                    if i > 1 and j > 1 and substr(a, i, 1) = substr(b, j - 1, 1) and substr(a, i - 1, 1) = substr(b, j, 1) then
+                        d[i * w + j + 1] := least(d[i * w + j + 1], d[(i - 2) * w + j - 1] + 1);
+                    end if;
+                end loop;
+            end loop;
+            return d[la * w + lb + 1];
+        end
+        $lh$;
+
+    -- levenshtein(): fuzzystrmatch is a trusted extension (PostgreSQL 13+), so the database owner may add it
+    do $lh$
+    begin
+        create extension if not exists fuzzystrmatch schema lh_compat;
+    exception when others then
+        raise notice 'fuzzystrmatch not installed (%): levenshtein() is unavailable', sqlerrm;
+    end
+    $lh$;
+{%- endmacro %}

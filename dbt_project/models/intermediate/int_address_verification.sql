@@ -1,0 +1,57 @@
+{#- POLICY rule 13: syntax, role accounts, disposable domains and likely typos of big providers' domains. -#}
+with
+
+contacts as (select * from {{ ref('int_contact_platforms') }}),
+
+roles as (select * from {{ ref('role_accounts') }}),
+
+disposable as (select * from {{ ref('stg_reference__disposable_domains') }}),
+
+providers as (select * from {{ ref('mailbox_providers') }} where match_type = 'domain'),
+
+addresses as (
+
+    select distinct
+        email,
+        split_part(email, '@', 1) as local_part,
+        {{ lh_email_domain('email') }} as domain
+    from contacts
+
+),
+
+typos as (
+
+    select
+        a.email,
+        min(p.pattern) as suggested_domain
+    from addresses as a
+    inner join providers as p
+        on a.domain <> p.pattern
+        and abs(length(a.domain) - length(p.pattern)) <= {{ var('typo_max_edit_distance') }}
+        and {{ lh_edit_distance('a.domain', 'p.pattern') }} <= {{ var('typo_max_edit_distance') }}
+    where a.domain not in (select pattern from providers)
+    group by a.email
+
+),
+
+final as (
+
+    select
+        a.email,
+        a.domain,
+        {{ lh_regex_full_match('a.email', "[a-z0-9!#$%&''*+/=?^_`{|}~.-]+@[a-z0-9-]+(\\.[a-z0-9-]+)+") }}
+            and a.local_part not like '.%'
+            and a.local_part not like '%.'
+            and a.local_part not like '%..%' as is_valid_syntax,
+        r.local_part is not null as is_role_account,
+        d.domain is not null as is_disposable,
+        t.suggested_domain,
+        case when t.suggested_domain is not null then a.local_part || '@' || t.suggested_domain end as suggested_email
+    from addresses as a
+    left join roles as r on a.local_part = r.local_part
+    left join disposable as d on a.domain = d.domain
+    left join typos as t on a.email = t.email
+
+)
+
+select * from final

@@ -1,0 +1,83 @@
+{#- POLICY rules 5 and 7: campaign statistics with the hard-bounce threshold flagged. -#}
+with
+
+events as (select * from {{ ref('fct_email_events') }}),
+
+engagement as (select * from {{ ref('int_engagement_events') }}),
+
+campaigns as (select * from {{ ref('int_campaigns') }}),
+
+counts as (
+
+    select
+        platform,
+        campaign_id,
+        count(distinct case when event_type = 'send' then email end) as recipients,
+        sum(case when event_type = 'send' then 1 else 0 end) as sends,
+        sum(case when event_type = 'delivered' then 1 else 0 end) as deliveries,
+        sum(case when event_type = 'bounce' and bounce_class = 'hard' then 1 else 0 end) as hard_bounces,
+        sum(case when event_type = 'bounce' and bounce_class = 'soft' then 1 else 0 end) as soft_bounces,
+        sum(case when event_type = 'bounce' and bounce_class = 'block' then 1 else 0 end) as block_bounces,
+        sum(case when event_type = 'complaint' then 1 else 0 end) as complaints,
+        sum(case when event_type = 'unsubscribe' then 1 else 0 end) as unsubscribes
+    from events
+    where campaign_id is not null
+    group by platform, campaign_id
+
+),
+
+engaged as (
+
+    select
+        platform,
+        campaign_id,
+        count(distinct case when event_type = 'open' and is_human then email end) as unique_human_openers,
+        count(distinct case when event_type = 'click' and is_human then email end) as unique_clickers,
+        sum(case when not is_human and event_type = 'open' then 1 else 0 end) as machine_opens_discarded
+    from engagement
+    where campaign_id is not null
+    group by platform, campaign_id
+
+),
+
+final as (
+
+    select
+        c.platform,
+        c.campaign_id,
+        k.campaign_name,
+        k.series_name,
+        k.step_number,
+        c.recipients,
+        c.sends,
+        c.deliveries,
+        c.hard_bounces,
+        c.soft_bounces,
+        c.block_bounces,
+        c.complaints,
+        c.unsubscribes,
+        coalesce(e.unique_human_openers, 0) as unique_human_openers,
+        coalesce(e.unique_clickers, 0) as unique_clickers,
+        coalesce(e.machine_opens_discarded, 0) as machine_opens_discarded,
+        case when c.sends > 0 then c.deliveries * 1.0 / c.sends end as delivered_rate,
+        case when c.sends > 0 then c.hard_bounces * 1.0 / c.sends end as hard_bounce_rate,
+        case when c.sends > 0 then c.soft_bounces * 1.0 / c.sends end as soft_bounce_rate,
+        case when c.sends > 0 then c.block_bounces * 1.0 / c.sends end as block_rate,
+        case when c.deliveries > 0 then coalesce(e.unique_human_openers, 0) * 1.0 / c.deliveries end as human_open_rate,
+        case when c.deliveries > 0 then coalesce(e.unique_clickers, 0) * 1.0 / c.deliveries end as click_rate,
+        case when c.sends > 0 then c.complaints * 1.0 / c.sends end as complaint_rate,
+        case when c.sends > 0 then c.unsubscribes * 1.0 / c.sends end as unsubscribe_rate,
+        c.sends > 0 and c.hard_bounces * 1.0 / c.sends > {{ var('hard_bounce_rate_max') }} as is_over_hard_bounce_ceiling,
+        c.sends > 0 and c.hard_bounces * 1.0 / c.sends > {{ var('hard_bounce_rate_warn') }} as is_over_hard_bounce_target,
+        c.sends > 0 and c.complaints * 1.0 / c.sends > {{ var('complaint_rate_max') }} as is_over_complaint_ceiling
+    from counts as c
+    left join engaged as e
+        on c.platform = e.platform
+        and c.campaign_id = e.campaign_id
+    left join campaigns as k
+        on c.platform = k.platform
+        and c.campaign_id = k.campaign_id
+
+)
+
+select * from final

@@ -1,0 +1,52 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'pipedrive__organizations') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        cast(org_id as bigint) as pipedrive_org_id,
+
+        -- strings
+        name as org_name,
+        lower(trim(company_status)) as company_status,
+        label,
+        address,
+        trim(concat_ws(' ', address_street_number, address_route)) as street,
+        address_locality as city,
+        address_admin_area_level_1 as state,
+        address_postal_code as postal_code,
+        address_country as country,
+
+        -- numerics
+        cast(people_count as integer) as people_count,
+
+        -- booleans
+        coalesce({{ lh_bool('active_flag') }}, true) as is_active,
+
+        -- timestamps
+        cast(last_activity_date as date) as last_activity_date,
+        {{ lh_plain_timestamp('add_time') }} as created_at,
+        {{ lh_plain_timestamp('update_time') }} as modified_at,
+
+        -- lineage
+        _file as source_file,
+        _row as source_row,
+        _loaded_at as loaded_at
+
+    from source
+
+),
+
+latest as (
+
+    {{ lh_latest_version('renamed', 'pipedrive_org_id') }}
+
+)
+
+select * from latest

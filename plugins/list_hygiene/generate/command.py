@@ -1,0 +1,30 @@
+"""`list-hygiene generate`: the CLI entry point (registered by the lead in list_hygiene.cli).
+
+The parameters carry typer metadata through `Annotated`, so `app.command("generate")(generate_command)` gives
+`list-hygiene generate --out DIR --contacts N --days D --start DATE --seed S`, and the function stays a plain
+Python function for callers and tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import generate
+
+
+def generate_command(
+    out: Annotated[Path, typer.Option("--out", help="Landing folder to write DIR/<platform>/<entity>/ into.")],
+    contacts: Annotated[int, typer.Option("--contacts", help="Random contacts (scenario contacts come on top).")] = 300,
+    days: Annotated[int, typer.Option("--days", help="Days of events to write.")] = 115,
+    start: Annotated[str, typer.Option("--start", help="First day (YYYY-MM-DD); a later start = the next drop.")] = (
+        "2026-08-01"),
+    seed: Annotated[int, typer.Option("--seed", help="Random seed; same arguments give the same bytes.")] = 7,
+) -> None:
+    """Write seeded platform exports for [start, start + days) to OUT/<platform>/<entity>/ (deterministic)."""
+    counts = generate(Path(out), contacts=contacts, days=days, start=dt.date.fromisoformat(start), seed=seed)
+    print(json.dumps(counts, indent=2, sort_keys=True))

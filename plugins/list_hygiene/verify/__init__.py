@@ -1,0 +1,1 @@
+"""Address verification reference data (POLICY rule 13)."""

@@ -1,0 +1,141 @@
+"""The daily DAG end to end with `dag.test()` on the bundled samples.
+
+SendGrid is synced for real against the loopback emulator; the other platforms have no connection and
+are planned only (dry run). A second run over the same files must change nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from list_hygiene.generate.scenarios import MALFORMED, SCENARIOS
+from tests.conftest import REPO
+from tests.emulators.sendgrid import SendGridEmulator
+
+pytestmark = pytest.mark.e2e
+
+API_KEY = "SG.e2e-test-key"
+
+
+def _q(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def _run(dag, warehouse: Path, data: Path):
+    return dag.test(run_conf={"data_dir": str(data), "warehouse": str(warehouse), "apply_sync": True})
+
+
+@pytest.fixture(scope="module")
+def runs(airflow_db, tmp_path_factory, monkeypatch_module):
+    from airflow.dag_processing.dagbag import DagBag
+
+    data = tmp_path_factory.mktemp("data") / "samples"
+    shutil.copytree(REPO / "data_samples", data)
+    warehouse = tmp_path_factory.mktemp("wh") / "e2e.duckdb"
+    dag = DagBag(dag_folder=str(REPO / "dags")).dags["list_hygiene_daily"]
+    with SendGridEmulator(api_key=API_KEY) as sendgrid:
+        monkeypatch_module.setenv(
+            "AIRFLOW_CONN_SENDGRID_DEFAULT", json.dumps({"conn_type": "http", "host": sendgrid.url, "password": API_KEY})
+        )
+        first = _run(dag, warehouse, data)
+        snapshot = {
+            "raw_events": _q(warehouse, "select count(*) from raw.sendgrid__events")[0][0],
+            "suppression": _q(warehouse, "select * from marts.suppression_list order by all"),
+            "segments": _q(warehouse, "select email, segment from marts.sunset_segments order by all"),
+            "sendgrid_adds": dict(sendgrid.add_counts),
+            "requests": len(sendgrid.requests),
+        }
+        second = _run(dag, warehouse, data)
+        after = {
+            "requests": len(sendgrid.requests),
+            "sendgrid_adds": dict(sendgrid.add_counts),
+            "suppressed_on_sendgrid": set(sendgrid.global_unsubscribes),
+        }
+    return {"first": first, "second": second, "warehouse": warehouse, "before": snapshot, "after": after}
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    mp = pytest.MonkeyPatch()
+    yield mp
+    mp.undo()
+
+
+def test_both_runs_succeed(runs):
+    assert str(runs["first"].state) == "success"
+    assert str(runs["second"].state) == "success"
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_scenario_outcomes(runs, name):
+    s = SCENARIOS[name]
+    wh = runs["warehouse"]
+    suppressed = dict(_q(wh, "select platform, reason from marts.suppression_list where email = ?", [s.email]))
+    [(segment,)] = _q(wh, "select segment from marts.sunset_segments where email = ?", [s.email])
+    exp = s.expected
+    if "suppressed" in exp:
+        assert bool(suppressed) == exp["suppressed"], (name, suppressed)
+    for platform in exp.get("suppressed_on", []):
+        assert suppressed.get(platform) == exp["suppression_reason"], (name, platform, suppressed)
+    if "segment" in exp:
+        assert segment == exp["segment"], (name, segment)
+    if "segment_in" in exp:
+        assert segment in exp["segment_in"], (name, segment)
+    if "segment_not" in exp:
+        assert segment != exp["segment_not"], (name, segment)
+    if "resend_queue" in exp:
+        queued = _q(wh, "select count(*) from marts.resend_queue where email = ?", [s.email])[0][0]
+        assert bool(queued) == exp["resend_queue"], name
+    if "distinct_contacts" in exp:
+        n = _q(wh, "select count(*) from marts.dim_contacts where email = ?", [s.email])[0][0]
+        assert n == exp["distinct_contacts"]
+
+
+def test_hard_bounced_address_suppressed_on_every_platform_where_it_exists(runs):
+    s = SCENARIOS["hard_bounce_multi"]
+    platforms = {p for (p,) in _q(runs["warehouse"], "select platform from intermediate.int_contact_platforms where email = ?",
+                                  [s.email])}
+    suppressed = {p for (p,) in _q(runs["warehouse"], "select platform from marts.suppression_list where email = ?", [s.email])}
+    assert platforms >= set(s.platforms)
+    assert suppressed == platforms
+    # and SendGrid itself now has it on the global suppression list
+    assert s.email in runs["after"]["suppressed_on_sendgrid"]
+
+
+def test_re_engaged_contact_is_not_suppressed_anywhere(runs):
+    s = SCENARIOS["re_engaged"]
+    assert _q(runs["warehouse"], "select count(*) from marts.suppression_list where email = ?", [s.email])[0][0] == 0
+    assert s.email not in runs["after"]["suppressed_on_sendgrid"]
+
+
+def test_quarantined_rows_are_counted_with_file_row_and_reason(runs):
+    rows = _q(runs["warehouse"], "select file, row_number, reason from raw.quarantine order by file, row_number")
+    assert len(rows) == len(MALFORMED)
+    files = {(m.file, m.row) for m in MALFORMED}
+    assert {(f, r) for f, r, _ in rows} == files
+    assert all(reason for _, _, reason in rows)
+
+
+def test_second_run_over_the_same_files_changes_nothing(runs):
+    wh = runs["warehouse"]
+    before, after = runs["before"], runs["after"]
+    assert _q(wh, "select count(*) from raw.sendgrid__events")[0][0] == before["raw_events"]
+    assert _q(wh, "select * from marts.suppression_list order by all") == before["suppression"]
+    assert _q(wh, "select email, segment from marts.sunset_segments order by all") == before["segments"]
+    # nothing was written to SendGrid twice, and the second sync planned nothing for it
+    assert after["sendgrid_adds"] == before["sendgrid_adds"]
+    assert all(n == 1 for n in after["sendgrid_adds"].values())
+    second_run = _q(wh, "select count(*) from ops.sync_plan where platform = 'sendgrid' and run_id = "
+                        "(select max(run_id) from ops.sync_plan)")[0][0]
+    assert second_run == 0
+
+
+def test_sendgrid_holds_exactly_the_suppression_list(runs):
+    expected = {e for (e,) in _q(runs["warehouse"], "select email from marts.suppression_list where platform = 'sendgrid'")}
+    assert runs["after"]["suppressed_on_sendgrid"] == expected

@@ -1,0 +1,180 @@
+"""The gate blocks the sync for each kind of corrupted mart, naming check, observed value and threshold.
+
+Each test corrupts a private copy of a warehouse built once per session (ingest → dbt build → one
+passing gate run, which is the history the stateful checks compare with)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from list_hygiene.quality import GateFailed, run_gate
+from list_hygiene.quality.checks import load_checks
+from list_hygiene.quality.config import thresholds
+
+KNOBS = thresholds()
+
+
+def sql(warehouse: Path, *statements: str) -> None:
+    with duckdb.connect(str(warehouse)) as con:
+        for s in statements:
+            con.execute(s)
+
+
+def gate_fails(warehouse: Path, **kw) -> str:
+    kw.setdefault("dbt_tests", False)
+    kw.setdefault("freshness", False)
+    with pytest.raises(GateFailed) as info:
+        run_gate(warehouse, "corrupted", notify=False, **kw)
+    return str(info.value)
+
+
+def test_baseline_passes_and_stores_results(gated_warehouse: Path) -> None:
+    with duckdb.connect(str(gated_warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select suite, success, severity, threshold from ops.quality_results where run_id = 'baseline'"
+        ).fetchall()
+        metrics = con.execute("select metric, gate_passed from ops.quality_metrics where run_id = 'baseline'").fetchall()
+    suites = {r[0] for r in rows}
+    assert {"dbt", "source_freshness", "keys_suppression_list", "permanent_reasons_suppressed",
+            "suppressed_not_send_eligible", "suppression_shrink", "source_volume", "quarantine_share"} <= suites
+    assert not [r for r in rows if r[1] is False and r[2] == "fail"]
+    # the marts that have not landed yet are recorded as skipped, never as passed
+    skipped = {r[0] for r in rows if r[1] is None}
+    assert "suppression_shrink" in skipped  # first run: nothing to compare with
+    assert ("suppression_list_rows", True) in metrics
+    docs = gated_warehouse.parent / "warehouse_outputs" / "quality" / "data_docs" / "index.html"
+    assert docs.exists() and "keys_suppression_list" in docs.read_text()
+
+
+def test_duplicate_key_blocks(wh: Path) -> None:
+    sql(wh, "insert into marts.suppression_list select * from marts.suppression_list limit 1")
+    msg = gate_fails(wh, dbt_tests=True)
+    assert "keys_suppression_list: ExpectCompoundColumnsToBeUnique(email,platform) failed; observed 2 unexpected of" in msg
+    assert "threshold 0 duplicates" in msg
+    assert "unique_combination_suppression_list_email__platform" in msg  # the dbt data test says it too
+    assert "@" not in msg.split("(e.g. ")[1].split("*")[0]  # addresses are masked
+
+
+def test_null_key_blocks(wh: Path) -> None:
+    sql(wh, "update marts.sunset_segments set email = null where email = (select min(email) from marts.sunset_segments)")
+    msg = gate_fails(wh)
+    assert "keys_sunset_segments: ExpectColumnValuesToNotBeNull(email) failed; observed 1 unexpected of" in msg
+    assert "threshold 0 nulls" in msg
+
+
+def test_hard_bounce_missing_from_suppression_list_blocks(wh: Path) -> None:
+    sql(wh, """delete from marts.suppression_list where email = (
+                 select min(email) from intermediate.int_suppression_reasons where reason = 'hard_bounce')""")
+    msg = gate_fails(wh)
+    assert "permanent_reasons_suppressed: ExpectColumnValuesToBeInSet(is_suppressed) failed; observed" in msg
+    assert "(hard_bounce)" in msg
+    assert "threshold 0 permanent reasons missing from suppression_list" in msg
+
+
+def test_suppressed_address_in_active_segment_blocks(wh: Path) -> None:
+    sql(wh, """update marts.sunset_segments set segment = 'active'
+               where email = (select min(email) from marts.suppression_list)""")
+    msg = gate_fails(wh)
+    assert "suppressed_not_send_eligible: ExpectColumnValuesToNotBeInSet(segment) failed; observed 1 unexpected of" in msg
+    assert " in active)" in msg
+    assert "threshold 0 suppressed addresses in a send-eligible segment" in msg
+
+
+def test_suppressed_address_in_resend_queue_blocks(wh: Path) -> None:
+    with duckdb.connect(str(wh)) as con:
+        exists = con.execute("select count(*) from information_schema.tables where table_name = 'resend_queue'").fetchone()[0]
+        if exists:
+            con.execute("insert into marts.resend_queue (email, platform) "
+                        "select email, platform from marts.suppression_list limit 1")
+        else:  # issue 5's mart has not landed: a stand-in with the contract's key columns
+            con.execute("create table marts.resend_queue as select email, platform from marts.suppression_list limit 1")
+    msg = gate_fails(wh)
+    assert "suppressed_not_in_resend_queue: ExpectColumnValuesToBeInSet(not_suppressed) failed; observed 1 unexpected" in msg
+    assert "threshold 0 suppressed addresses in resend_queue" in msg
+
+
+def test_suppression_list_shrink_blocks(wh: Path) -> None:
+    with duckdb.connect(str(wh)) as con:
+        before = con.execute("select count(*) from marts.suppression_list").fetchone()[0]
+        con.execute("delete from marts.suppression_list where reason not in ('hard_bounce', 'complaint', 'unsubscribe')")
+        con.execute("delete from marts.suppression_list where rowid % 2 = 0")
+        after = con.execute("select count(*) from marts.suppression_list").fetchone()[0]
+    share = round((before - after) / before, 4)
+    msg = gate_fails(wh)
+    assert f"suppression_shrink: ExpectColumnValuesToBeBetween(shrink_share) failed; observed shrink_share = {share:g}" in msg
+    assert f"suppression_list {after} rows vs {before} at baseline" in msg
+    assert f"threshold <= {KNOBS['max_suppression_shrink_share']}" in msg
+
+
+def test_volume_anomaly_blocks(wh: Path) -> None:
+    # a history of passing runs that each landed 50x the rows this run landed for sendgrid/events
+    with duckdb.connect(str(wh)) as con:
+        first = con.execute("select min(loaded_at) from raw._manifest").fetchone()[0]
+        rows = con.execute("""select sum(rows_loaded + rows_quarantined) from raw._manifest
+                              where platform = 'sendgrid' and entity = 'events' and status = 'loaded'""").fetchone()[0]
+        con.execute("delete from ops.quality_metrics")
+        for i in range(3):
+            con.execute("insert into ops.quality_metrics values (?, 'source_rows_landed', 'sendgrid/events', ?, true, ?)",
+                        [f"history-{i}", rows * 50, first.replace(year=first.year - 1, day=1 + i)])
+    msg = gate_fails(wh)
+    assert "source_volume: ExpectColumnValuesToBeBetween(ratio_to_median) failed; observed ratio_to_median = 0.02" in msg
+    assert f"(sendgrid/events {rows} rows vs median {rows * 50:g})" in msg
+    assert f"threshold between {KNOBS['volume_band_low']} and {KNOBS['volume_band_high']}" in msg
+
+
+def test_stale_source_blocks(wh: Path) -> None:
+    sql(wh, "update raw.sendgrid__events set _loaded_at = _loaded_at - interval 10 day")
+    msg = gate_fails(wh, freshness=True)
+    assert "source_freshness: raw.sendgrid__events failed; observed last load 10.0 days ago" in msg
+    assert "threshold warn_after 2 day, error_after 7 day" in msg
+
+
+def test_quarantine_share_blocks(wh: Path) -> None:
+    with duckdb.connect(str(wh)) as con:
+        path, loaded = con.execute("""select path, rows_loaded from raw._manifest where status = 'loaded'
+                                      order by rows_loaded desc limit 1""").fetchone()
+        con.execute("update raw._manifest set rows_quarantined = rows_loaded where path = ?", [path])
+    msg = gate_fails(wh)
+    assert "quarantine_share: ExpectColumnValuesToBeBetween(quarantine_share) failed; observed quarantine_share = 0.5" in msg
+    assert path in msg
+    assert f"threshold <= {KNOBS['quarantine_share_max']} (files with >= {KNOBS['quarantine_min_rows']} quarantined rows)" in msg
+
+
+def test_deliverability_alerts_never_block(wh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every hard bounce and complaint line crossed, and still the gate passes; the notifier gets them."""
+    sent = []
+    monkeypatch.setattr("list_hygiene.notify.send", lambda kind, text, payload=None, url=None: sent.append(payload))
+    overrides = {"hard_bounce_rate_warn": 0.0, "hard_bounce_rate_max": 0.0, "complaint_rate_warn": 0.0,
+                 "complaint_rate_max": 0.0}
+    report = run_gate(wh, "alerts", dbt_tests=False, freshness=False, overrides=overrides)
+    assert report.passed and report.alerts
+    assert {a["level"] for a in report.alerts} == {"critical"}
+    assert sent and sent[0]["alerts"] == report.alerts
+    d = json.loads(json.dumps(report.to_dict(), default=str))
+    assert {"run_id", "passed", "checks", "failures", "warnings", "alerts", "skipped"} <= d.keys()
+    with duckdb.connect(str(wh), read_only=True) as con:
+        assert con.execute("select count(*) from ops.deliverability_alerts where run_id = 'alerts'").fetchone()[0] == len(
+            report.alerts)
+
+
+def test_missing_mart_is_skipped_not_passed(wh: Path) -> None:
+    report = run_gate(wh, "skips", dbt_tests=False, freshness=False, notify=False)
+    skipped = {r.suite: r.observed_value for r in report.skipped}
+    if "keys_resend_queue" in skipped:
+        assert skipped["keys_resend_queue"] == "skipped: marts.resend_queue not in the warehouse yet"
+    with duckdb.connect(str(wh), read_only=True) as con:
+        n = con.execute("select count(*) from ops.quality_results where run_id = 'skips' and success is null").fetchone()[0]
+    assert n == len(report.skipped) > 0
+
+
+def test_suites_load_and_resolve_thresholds() -> None:
+    checks = {c.suite: c for c in load_checks()}
+    assert {"keys_suppression_list", "permanent_reasons_suppressed", "suppressed_not_send_eligible",
+            "suppressed_not_in_resend_queue", "suppression_shrink", "source_volume", "quarantine_share"} <= checks.keys()
+    shrink = checks["suppression_shrink"].expectations[0]
+    assert shrink.kwargs["max_value"] == KNOBS["max_suppression_shrink_share"]
+    assert "${" not in checks["quarantine_share"].query
