@@ -244,7 +244,9 @@ def print_report(rep: dict[str, Any]) -> None:
     if rep.get("full") and rep.get("incremental"):
         full_t = sum(s["seconds"] for s in rep["full"])
         inc_t = sum(s["seconds"] for s in rep["incremental"])
-        p(f"\nincremental / full = {inc_t / full_t:.0%}")
+        full_cpu = sum(s["cpu_seconds"] for s in rep["full"])
+        inc_cpu = sum(s["cpu_seconds"] for s in rep["incremental"])
+        p(f"\nincremental / full = {inc_t / full_t:.0%} of wall time, {inc_cpu / full_cpu:.0%} of CPU time")
         if floor:
             core = sum(s["seconds"] for s in rep["full"] if s["stage"] in ("ingest", "build"))
             p(f"full run / read floor = {full_t / floor['floor_seconds']:.1f} x "
@@ -272,7 +274,11 @@ def main() -> None:
                     help="build without dbt unit tests (they run on fixtures, not on the data; for a tree mid-edit)")
     ap.add_argument("--floor-only", action="store_true", help="only the DuckDB read floor (on WORK/data)")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    ap.add_argument("--show", type=Path, metavar="JSON", help="print the report of an earlier --json file and exit")
     args = ap.parse_args()
+    if args.show:
+        print_report(json.loads(args.show.read_text()))
+        return
     stages = [s for s in args.stages.split(",") if s]
     unknown = set(stages) - set(STAGES)
     if unknown:

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import AssetAlias, Param, dag, get_current_context, task
+from airflow.sdk import AssetAlias, AssetAny, Param, dag, get_current_context, task
+from airflow.timetables.assets import AssetOrTimeSchedule
+from airflow.timetables.trigger import CronTriggerTimetable
 
-from list_hygiene.ingest.assets import LANDING_ALIAS
+from list_hygiene.ingest.assets import LANDING_ALIAS, landing_assets
 from list_hygiene.ingest.specs import platforms
 from list_hygiene.paths import default_data_dir, default_warehouse
 
@@ -37,7 +39,11 @@ def _params() -> dict:
 
 @dag(
     dag_id="list_hygiene_daily",
-    schedule="@daily",
+    # daily, and whenever a platform's landing folder Asset is updated (a new export arrived)
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("@daily", timezone="UTC"),
+        assets=AssetAny(*landing_assets(default_data_dir())),
+    ),
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
@@ -55,7 +61,7 @@ def list_hygiene_daily():
     @task(retries=0, outlets=[AssetAlias(LANDING_ALIAS)])
     def ingest(platform: str) -> dict:
         """Land one platform's new exports; report them as an event on its landing Asset (file://DATA/<platform>)."""
-        from list_hygiene.ingest.assets import landing_asset
+        from list_hygiene.ingest.assets import raw_asset
         from list_hygiene.pipeline import ingest_step
 
         ctx = get_current_context()
@@ -64,7 +70,7 @@ def list_hygiene_daily():
         new_files = sum(1 for f in report["files"] if f["status"] in ("loaded", "failed"))
         if new_files:
             ctx["outlet_events"][AssetAlias(LANDING_ALIAS)].add(
-                landing_asset(p["data_dir"], platform),
+                raw_asset(platform),
                 extra={"files": new_files, "rows": report["rows_loaded"], "quarantined": report["rows_quarantined"]},
             )
         return report["by_source"]

@@ -69,6 +69,13 @@ def test_reply_code_family(reply, reason):
         ("ящик переполнен", "mailboxfull"),
         ("宛先のユーザーは存在しません", "userunknown"),
         ("收件人不存在", "userunknown"),
+        ("Das Postfach des Empfängers ist voll.", "mailboxfull"),
+        ("A caixa postal do destinatário está cheia", "mailboxfull"),
+        ("User jdoe (jdoe@example.com) not listed in Domino Directory", "userunknown"),
+        ("450 4.1.8 <s@example.org>: Sender address rejected: Domain not found", "rejected"),
+        ("550 5.1.2 <r@example.com>: Recipient address rejected: Domain not found", "hostunknown"),
+        ("550 5.7.1 Service unavailable; client [192.0.2.1] is listed in the blocklist", "blocked"),
+        ("550-5.7.1 [192.0.2.1] Messages with multiple 550-5.7.1 addresses in From: header are not accepted.", "notcompliantrfc"),
     ],
 )
 def test_wording_family(text, reason):

@@ -92,6 +92,18 @@ def test_scenario_outcomes(runs, name):
     if "resend_queue" in exp:
         queued = _q(wh, "select count(*) from marts.resend_queue where email = ?", [s.email])[0][0]
         assert bool(queued) == exp["resend_queue"], name
+    if "correction_action" in exp:
+        [(action,)] = _q(wh, "select action from marts.correction_outcomes where bounced_email = ?", [s.email])
+        assert action == exp["correction_action"], name
+        confirmed = _q(wh, "select count(*) from marts.data_confirmation_queue q join marts.correction_outcomes o "
+                           "on q.email = o.corrected_email where o.bounced_email = ?", [s.email])[0][0]
+        assert confirmed == 1, name
+    if "correction_queue" in exp:
+        queued = _q(wh, "select count(*) from marts.correction_queue where bounced_email = ?", [s.email])[0][0]
+        assert bool(queued) == exp["correction_queue"], name
+    if "spam_trap_risk" in exp:
+        [(risk,)] = _q(wh, "select spam_trap_risk from marts.contact_health where email = ?", [s.email])
+        assert risk == exp["spam_trap_risk"], name
     if "distinct_contacts" in exp:
         n = _q(wh, "select count(*) from marts.dim_contacts where email = ?", [s.email])[0][0]
         assert n == exp["distinct_contacts"]

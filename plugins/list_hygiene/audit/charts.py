@@ -40,18 +40,27 @@ def rates_over_time(df: pd.DataFrame, metrics: list[str], title: str) -> str | N
     """One panel per platform; one line per metric (weekly rate, % of sends)."""
     if df is None or df.empty:
         return None
-    platforms = sorted(df["platform"].unique())
-    fig, axes = plt.subplots(1, len(platforms), figsize=(4 * len(platforms), 2.8), sharey=True, squeeze=False)
-    for ax, platform in zip(axes[0], platforms, strict=False):
-        d = df[df["platform"] == platform]
+    sends = df.groupby("platform")["sends"].sum()
+    platforms = sorted(sends[sends > 0].index)  # a platform that reports no sends has no rate to draw
+    if not platforms:
+        return None
+    ncols = min(4, len(platforms))
+    nrows = -(-len(platforms) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 2.6 * nrows), sharey=True, squeeze=False)
+    flat = [ax for row in axes for ax in row]
+    for ax, platform in zip(flat, platforms, strict=False):
+        d = df[(df["platform"] == platform) & (df["sends"] > 0)]
         for m in metrics:
             ax.plot(d["week_start"], d[f"{m}_rate"] * 100, marker="o", ms=3, label=m, color=COLOURS.get(m))
         ax.set_title(platform, fontsize=10)
         ax.grid(alpha=0.3)
         ax.tick_params(axis="x", labelrotation=45, labelsize=7)
-    axes[0][0].set_ylabel("% of sends")
-    axes[0][-1].legend(fontsize=7)
-    axes[0][0].set_title(f"{platforms[0]} — {title}" if len(platforms) == 1 else platforms[0], fontsize=10)
+    for ax in flat[len(platforms):]:
+        ax.axis("off")
+    for row in axes:
+        row[0].set_ylabel("% of sends")
+    flat[0].legend(fontsize=7, title=title, title_fontsize=7)
+    fig.tight_layout()
     return _png(fig)
 
 

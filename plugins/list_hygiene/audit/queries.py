@@ -134,13 +134,14 @@ def segment_flows(con, have, start, end) -> Section:
     if "marts.segment_history" in have:
         cols = columns(con, "marts.segment_history")
         when = next((c for c in SEGMENT_DATE_COLUMNS if c in cols), None)
-        if when and {"email", "segment"} <= set(cols):
-            prev = "from_segment" if "from_segment" in cols else None
-            prev_expr = prev or f"lag(segment) over (partition by email order by {when})"
+        to_col = "to_segment" if "to_segment" in cols else "segment"
+        if when and {"email", to_col} <= set(cols):
+            prev_expr = "from_segment" if "from_segment" in cols else f"lag({to_col}) over (partition by email order by {when})"
             df = con.execute(
-                f"""with h as (select email, segment, {when} as at, {prev_expr} as from_segment from marts.segment_history)
+                f"""with h as (select email, {to_col} as segment, {when} as changed_on, {prev_expr} as from_segment
+                               from marts.segment_history)
                     select coalesce(from_segment, '(new)') as from_segment, segment as to_segment, count(*) as contacts
-                    from h where at >= ? and at < ? and coalesce(from_segment, '') <> segment
+                    from h where changed_on >= ? and changed_on < ? and coalesce(from_segment, '') <> segment
                     group by all order by 3 desc""",
                 [start, end],
             ).df()
@@ -173,15 +174,26 @@ def soft_bounce_escalations(con, have, start, end) -> Section:
 
 
 def corrections(con, have, start, end) -> Section:
-    for t in ("marts.correction_outcomes", "marts.correction_queue"):
-        if t in have:
-            cols = columns(con, t)
-            status = next((c for c in ("outcome", "status", "correction_status", "state") if c in cols), None)
-            group = [c for c in ("platform", status) if c]
-            if not group:
-                return Section("corrections", con.execute(f"select count(*) as rows from {t}").df(), extra={"source": t})
-            df = con.execute(f"select {', '.join(group)}, count(*) as contacts from {t} group by all order by all").df()
-            return Section("corrections", df, extra={"source": t})
+    """Corrected addresses obtained (marts.correction_outcomes) and what still waits (correction_queue)."""
+    extra: dict = {}
+    if "marts.correction_queue" in have:
+        extra["waiting"] = con.execute("select count(*) from marts.correction_queue").fetchone()[0]
+    if "marts.correction_outcomes" in have:
+        cols = columns(con, "marts.correction_outcomes")
+        group = [c for c in ("platform", "action", "outcome", "status", "within_wait_window") if c in cols]
+        when = next((c for c in ("corrected_at", "bounced_at") if c in cols), None)
+        where = f"where {when} >= ? and {when} < ?" if when else ""
+        agg = "count(*) as corrections" + (", round(avg(days_to_correct), 1) as avg_days_to_correct"
+                                          if "days_to_correct" in cols else "")
+        df = con.execute(
+            f"select {', '.join(group) + ', ' if group else ''}{agg} from marts.correction_outcomes {where}"
+            + (" group by all order by all" if group else ""),
+            [start, end] if when else [],
+        ).df()
+        return Section("corrections", df, extra=extra | {"source": "marts.correction_outcomes"})
+    if "waiting" in extra:
+        return Section("corrections", None, f"marts.correction_outcomes not in the warehouse yet; "
+                       f"{extra['waiting']} contacts wait in marts.correction_queue", extra=extra)
     return Section("corrections", None, "marts.correction_outcomes / correction_queue not in the warehouse yet")
 
 

@@ -120,6 +120,7 @@ def build_report(warehouse: Path, quarter: str | None = None, out_dir: Path | No
         sources={k: s.extra.get("source") for k, s in sections.items()},
         t={k: _table(s.frame) for k, s in sections.items()},
         failing_checks=_table(sections["quality_history"].extra.get("failing")),
+        waiting=sections["corrections"].extra.get("waiting"),
     )
     path = out_dir / f"audit_{quarter}.html"
     path.write_text(html, encoding="utf-8")

@@ -89,6 +89,8 @@ REPLY_RE = re.compile(r"(?<![\d.#:/\w])([245][0-5]\d)(?=[ \-]|$)", re.M)
 ADDRESS_RE = re.compile(r"[\w.!#$%&'*+/=?^`{|}~\-]+@[\w\-]+(?:\.[\w\-]+)+", re.U)
 SYSTEM_LOCALPARTS = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon|double-bounce|root|noreply|no-reply)$", re.I)
 BOUNCE_SENDER = re.compile(r"mailer-daemon|post_?master|mail delivery|mail-daemon|mailer daemon|delivery subsystem", re.I)
+MESSAGE_ID_LABEL_RE = re.compile(r"(?:message-id|msgid|references|in-reply-to)\s*[:=]?\s*<?\s*$", re.I)
+CONTACT_LABEL_RE = re.compile(r"(?:contact|write to|e-?mail|questions to|help from|assistance from)\s*:?\s*<?\s*$", re.I)
 SENDER_LABEL_RE = re.compile(r"(?:^|\s)(?:from|mail from|sender|reply-to|return-path|envelope-from)\s*:?\s*<?\s*$", re.I)
 BOUNCE_SUBJECT = re.compile(
     r"undeliver|undelivered|delivery (status|failure|failed|notification|problem|has failed)|returned mail|"
@@ -118,10 +120,15 @@ HEADER_BLOCK_RE = re.compile(
 )
 WS_RE = re.compile(r"\s+")
 COMMAND_RE = re.compile(
-    r"(?:in reply to|after|smtp command[:\s\-]*|while sending|response to|error in|failed at)\s*(?:the )?(?:end of )?"
-    r"(data|rcpt to|mail from|helo|ehlo|connect|starttls|auth)\b",
+    r"(?:in reply to|after|smtp command[:\s\-]*|while sending|response to|error in|failed at|did not like (?:our )?)"
+    r"\s*(?:the )?(?:end of )?(data|rcpt(?: to)?|mail from|helo|ehlo|connect|starttls|auth)\b"
+    r"|\[(rcpt_to|mail_from|data)\]"
+    # qmail-remote's own words for a refusal of the recipient / of the sender
+    r"|does not like (recipient|sender)\b",
     re.I,
 )
+#: how _with_command names each command, whatever spelling the report used
+COMMAND_NAMES = {"RCPT": "RCPT TO", "RCPT_TO": "RCPT TO", "MAIL_FROM": "MAIL FROM", "RECIPIENT": "RCPT TO", "SENDER": "MAIL FROM"}
 TRANSCRIPT_SEND_RE = re.compile(r">>>\s*(data|rcpt to|mail from|helo|ehlo|starttls|auth)\b", re.I)
 TRANSCRIPT_ERROR_RE = re.compile(r"<<<\s*[45]\d\d", re.I)
 
@@ -133,7 +140,8 @@ def _smtp_command(*texts: str | None) -> str | None:
             continue
         match = COMMAND_RE.search(text)
         if match:
-            return match.group(1).upper()
+            command = next(group for group in match.groups() if group).upper()
+            return COMMAND_NAMES.get(command, command)
         error = TRANSCRIPT_ERROR_RE.search(text)
         sent = list(TRANSCRIPT_SEND_RE.finditer(text, 0, error.start() if error else len(text)))
         if sent:  # the last command we sent before the error (or at all, when the reply is not quoted)
@@ -145,7 +153,7 @@ def _with_command(diagnostic: str | None, command: str | None) -> str | None:
     """Note the SMTP command in the diagnostic when the message said it elsewhere (the classifier reads it)."""
     if not command or not diagnostic:
         return diagnostic
-    if re.search(r"(in reply to|after) (the )?(end of )?" + re.escape(command), diagnostic, re.I):
+    if re.search(r"(in reply to|after) (the )?(end of )?" + re.escape(command) + r" command", diagnostic, re.I):
         return diagnostic
     return f"{diagnostic} (in reply to {command} command)"
 
@@ -338,7 +346,7 @@ def _dispatch(msg: Message, source: str) -> list[BounceRecord]:
         for part in parts
         if part.get_content_type() in ("message/delivery-status", "message/global-delivery-status", "text/delivery-status")
     ]
-    notification = _notification_text(msg)
+    notification = _unquote_forwarded(_notification_text(msg))
     if dsn_parts:
         records = _parse_dsn(dsn_parts, notification, source)
         if records:
@@ -350,6 +358,10 @@ def _dispatch(msg: Message, source: str) -> list[BounceRecord]:
     embedded = _embedded_dsn(notification, source)
     if embedded:
         return _stamp(embedded, subject, message_id)
+
+    list_reply = _list_manager_reply(msg, notification, subject, source)
+    if list_reply:
+        return _stamp(list_reply, subject, message_id)
 
     if _is_auto_reply(msg, subject):
         sender = parseaddr(_decode_header(msg.get("From")))[1] or None
@@ -492,9 +504,9 @@ def _parse_dsn(dsn_parts: list[Message], notification: str, source: str) -> list
     body = _cut_original(notification)
     chunks = _recipient_chunks(body, [r.recipient for r in records if r.recipient])
     for record in records:
-        _fill_from_text(record, notification)
+        _fill_from_text(record, notification, alone=len(records) == 1)
         own = chunks.get((record.recipient or "").lower())
-        record.smtp_command = _smtp_command(record.diagnostic, own, body)
+        record.smtp_command = _smtp_command(record.diagnostic, own, body if len(records) <= 1 else None)
         record.diagnostic = _with_command(record.diagnostic, record.smtp_command)
     return records
 
@@ -542,13 +554,20 @@ def _dsn_record(fields: dict[str, str], per_message: dict[str, str], source: str
     )
 
 
-def _fill_from_text(record: BounceRecord, notification: str) -> None:
-    """When the DSN has no useful Diagnostic-Code, read the human-readable part about this recipient."""
+def _fill_from_text(record: BounceRecord, notification: str, alone: bool = False) -> None:
+    """When the DSN has no useful Diagnostic-Code, read the human-readable part about this recipient.
+
+    ``alone``: the DSN reports this one recipient, so when the text never names it (it names the
+    address before aliasing, or a program it was expanded to) the text's error is still about it.
+    """
     useful = record.diagnostic and re.search(r"[a-z]{3,}", re.sub(STATUS_RE, "", record.diagnostic.lower()))
     if useful or not record.recipient:
         return
-    chunks = _recipient_chunks(_cut_original(notification), [record.recipient])
+    body = _cut_original(notification)
+    chunks = _recipient_chunks(body, [record.recipient])
     text = chunks.get(record.recipient.lower())
+    if not text and alone and _has_error_code(body):
+        text = body[:2000]
     if text:
         record.diagnostic = _clean(" ".join(filter(None, [record.diagnostic, text])))
         record.status = _best_status(record.status, text)
@@ -574,7 +593,7 @@ def _embedded_dsn(notification: str, source: str) -> list[BounceRecord]:
         for fields in _split_recipients(wanted):
             records.append(_dsn_record(fields, {}, source))
     for record in records:
-        _fill_from_text(record, notification)
+        _fill_from_text(record, notification, alone=len(records) == 1)
     return records
 
 
@@ -669,6 +688,40 @@ def _is_auto_reply(msg: Message, subject: str | None) -> bool:
     return bool(AUTO_REPLY_SUBJECT.search(subject or ""))
 
 
+# ---------------------------------------------------------------- mailing-list manager refusals
+
+#: headers that list managers (Mailman, fml, ezmlm, Sympa, ...) put on the mail they write themselves
+LIST_MANAGER_HEADERS = ("X-MLServer", "X-ML-Name", "X-ML-Info", "X-Mailman-Version", "Mailing-List", "X-Sympa-To", "X-Ezmlm-Version")
+LIST_REFUSAL_RE = re.compile(
+    r"not (a )?member|non-?member|members? only|only (list )?members|not (allowed|authorized|permitted) to post|"
+    r"post(ing)? (is )?(restricted|rejected|refused)|loop (alert|detected)|duplicated? message-id",
+    re.I,
+)
+LIST_SERVICE_LOCALPART = re.compile(r"-(ctl|request|admin|owner|help|bounces?)$|^(owner|listserv|majordomo|sympa)(-|$)", re.I)
+
+
+def _list_manager_reply(msg: Message, notification: str, subject: str | None, source: str) -> list[BounceRecord]:
+    """A mailing-list manager refusing the message (sender is not a member, a loop, ...): one record for the list.
+
+    The list manager writes these itself, so they carry no DSN; the address that refused is the list's
+    posting address (the one address the text names that is not one of the list's service addresses).
+    """
+    if not any(msg.get(header) for header in LIST_MANAGER_HEADERS):
+        return []
+    text = _cut_original(notification)
+    if not LIST_REFUSAL_RE.search(f"{subject or ''}\n{text[:2000]}"):
+        return []
+    excluded = {address.lower() for _, address in getaddresses([msg.get("To", ""), msg.get("From", "")]) if address}
+    candidates = [
+        address
+        for address in _candidate_recipients(f"{subject or ''}\n{text}", excluded)
+        if not LIST_SERVICE_LOCALPART.search(address.split("@", 1)[0])
+    ]
+    recipient = candidates[0] if candidates else parseaddr(msg.get("From", ""))[1] or None
+    diagnostic = _clean(" ".join(filter(None, [subject, text[:500]])))
+    return [BounceRecord(source, recipient, diagnostic=diagnostic, kind="bounce")]
+
+
 # ---------------------------------------------------------------- free-text bounces
 
 
@@ -714,6 +767,22 @@ def _notification_text(msg: Message) -> str:
     return text
 
 
+QUOTED_LINE_RE = re.compile(r"^[ \t]?> ?", re.M)
+
+
+def _unquote_forwarded(text: str) -> str:
+    """A bounce forwarded inline by a person ("> " before every line): read the quoted report itself.
+
+    Only when most lines are quoted, so the ">>> RCPT TO" / "<<< 550" transcript lines of an ordinary
+    report are left alone.
+    """
+    lines = [line for line in text.split("\n") if line.strip()]
+    quoted = [line for line in lines if line.lstrip(" \t").startswith(">") and not line.lstrip().startswith(">>>")]
+    if len(quoted) < 5 or len(quoted) * 2 < len(lines):
+        return text
+    return QUOTED_LINE_RE.sub("", text)
+
+
 def _raw_body_text(msg: Message) -> str:
     """Last resort for broken MIME (a multipart without usable parts): the body as text, MIME lines dropped."""
     payload = msg.get_payload()
@@ -741,6 +810,7 @@ def _cut_original(text: str) -> str:
 
 def _candidate_recipients(text: str, excluded: set[str]) -> list[str]:
     seen: list[str] = []
+    labelled: set[str] = set()
     for match in ADDRESS_RE.finditer(text):
         address = match.group(0).strip(".-'")
         local = address.split("@", 1)[0]
@@ -748,15 +818,20 @@ def _candidate_recipients(text: str, excluded: set[str]) -> list[str]:
         if lowered in excluded or SYSTEM_LOCALPARTS.match(local):
             continue
         # message ids look like addresses; so do the senders quoted in the report ("From: ...", "MAIL FROM:")
-        before = text[max(0, match.start() - 12) : match.start()].lower()
-        if "message-id" in before or "msgid" in before:
-            continue
+        # and the help addresses of the report's own text ("please contact <postmaster@...>"): an address
+        # so labelled once is not a recipient wherever else it appears
         line_start = text.rfind("\n", 0, match.start()) + 1
-        if SENDER_LABEL_RE.search(text[line_start : match.start()]):
+        before = text[max(0, match.start() - 20) : match.start()].lower()
+        if (
+            MESSAGE_ID_LABEL_RE.search(before)
+            or SENDER_LABEL_RE.search(text[line_start : match.start()])
+            or CONTACT_LABEL_RE.search(before)
+        ):
+            labelled.add(lowered)
             continue
         if lowered not in (s.lower() for s in seen):
             seen.append(address)
-    return seen
+    return [address for address in seen if address.lower() not in labelled]
 
 
 def _recipient_chunks(text: str, recipients: list[str]) -> dict[str, str]:
@@ -781,10 +856,35 @@ def _recipient_chunks(text: str, recipients: list[str]) -> dict[str, str]:
         end = len(text)
         for later, other in marks[number + 1 :]:
             if other != address:
-                end = later
+                end = _transcript_start(text, later)
                 break
-        chunks[address] = text[start:end]
+        start = _transcript_start(text, start)
+        chunks[address] = text[start:max(end, start)]
     return chunks
+
+
+TRANSCRIPT_LINE_RE = re.compile(r"^\s*(?:\.{3} )?(?:while talking to\b|>>>|<<<)", re.I)
+
+
+def _transcript_start(text: str, position: int) -> int:
+    """Where the SMTP transcript that leads to ``position`` begins (Sendmail prints the dialogue
+    ("While talking to mx...:", ">>> MAIL From:<...>", "<<< 550 ...") just before the address it is about),
+    or the position itself when no transcript lines precede it."""
+    line_start = text.rfind("\n", 0, position) + 1
+    start = line_start if TRANSCRIPT_LINE_RE.match(text[line_start:position]) else position
+    while line_start > 0:
+        previous = text.rfind("\n", 0, line_start - 1) + 1
+        if not TRANSCRIPT_LINE_RE.match(text[previous:line_start]):
+            break
+        start = line_start = previous
+    return start
+
+
+def _says_more_than_bounce(subject: str | None) -> bool:
+    """Whether a subject holds words beyond the generic "Undelivered Mail Returned to Sender" kind."""
+    rest = BOUNCE_SUBJECT.sub(" ", subject or "")
+    rest = re.sub(r"(?i)\b(mail|message|e-?mail|to|the|your|of|returned|sender|notification|report|status|see|transcript|for|details)\b", " ", rest)
+    return len(re.findall(r"[^\W\d_]{3,}", rest)) >= 1
 
 
 def _parse_text_bounce(msg: Message, notification: str, subject: str | None, source: str) -> list[BounceRecord]:
@@ -821,15 +921,18 @@ def _parse_text_bounce(msg: Message, notification: str, subject: str | None, sou
         chunk = chunks.get(recipient.lower(), "") if recipient else body
         words = re.sub(ADDRESS_RE, "", chunk)
         if len(re.findall(r"[^\W\d_]{3,}", words)) < 3:
-            # the recipient line alone says nothing: the reason is in the text around it
-            chunk = " ".join(filter(None, [subject, preamble, chunk]))
+            # the recipient line alone says nothing: the reason is in the text around it; a subject that
+            # only says "undelivered" is no reason, so with nothing else the diagnostic stays empty
+            if preamble.strip() or chunk.strip() or _says_more_than_bounce(subject):
+                chunk = " ".join(filter(None, [subject, preamble, chunk]))
         elif len(recipients) <= 1 and not _has_error_code(chunk) and _has_error_code(preamble):
             # the one recipient is listed after the error (e.g. "Error message below: 550 ... RCPT TO: x")
             chunk = f"{chunk} {preamble}"
         diagnostic = _clean(chunk)
         if diagnostic and len(diagnostic) > 2000:
             diagnostic = diagnostic[:2000]
-        command = _smtp_command(diagnostic, body)
+        # the whole report names the command only for a lone recipient: with several, it may be another's
+        command = _smtp_command(diagnostic, body if len(recipients) <= 1 else None)
         diagnostic = _with_command(diagnostic, command)
         records.append(
             BounceRecord(

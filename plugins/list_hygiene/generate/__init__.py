@@ -25,6 +25,7 @@ from .writers import (
     write_sendgrid,
     write_ses,
 )
+from .writers_lifecycle import write_hubspot_updates
 from .writers_more import write_more
 
 __all__ = ["generate", "SCENARIOS", "MALFORMED", "Scenario", "Malformed", "last_run_malformed"]
@@ -55,6 +56,7 @@ def generate(out: Path, contacts: int = 300, days: int = 115, start: dt.date = d
     counts: dict[str, int] = {}
     placed: dict[str, int] = {}
     counts["hubspot/contacts"] = write_hubspot(out, pop, summ, win, seed, malformed, placed)
+    counts["hubspot/contacts"] += write_hubspot_updates(out, pop, summ, win)
     counts["sendgrid/events"] = write_sendgrid(out, pop, sends, ev, win, malformed, placed)
     counts["mailchimp/members"] = write_mailchimp_members(out, pop, state, sends, summ, win, seed, malformed, placed)
     counts["mailchimp/campaigns"], counts["mailchimp/email_activity"] = write_mailchimp_reports(out, pop, sends, ev, win)

@@ -164,7 +164,59 @@ SCENARIOS: dict[str, Scenario] = {
         expected={"suppressed": False, "distinct_contacts": 1, "segment": "active"},
         first="Max", last="Case",
     ),
+    # ---- lifecycle paths of POLICY rules 8, 10 and 14-16 (the CRM side is written by writers_lifecycle.py)
+    "corrected_in_window": Scenario(
+        email="typo.fixed.fast@example.com",
+        description="SendGrid: engaged, then hard-bounces 550 5.1.1 3-4 weeks before the end (no sends after). A later "
+                    "HubSpot export shows the same record with a new address 3 days after the bounce: inside the "
+                    "5-day wait window, so the bounced message is re-sent (rule 15) and the data is confirmed (rule 16).",
+        platforms=("hubspot", "sendgrid"),
+        expected={"suppressed": True, "suppressed_on": ["sendgrid"], "suppression_reason": "hard_bounce",
+                  "correction_action": "resend_original_message"},
+        first="Fay", last="Fixer",
+    ),
+    "corrected_after_window": Scenario(
+        email="typo.fixed.late@example.com",
+        description="As corrected_in_window, but the new address appears 9 days after the bounce: the record is "
+                    "updated, the old message is not re-sent (rule 15).",
+        platforms=("hubspot", "sendgrid"),
+        expected={"suppressed": True, "suppressed_on": ["sendgrid"], "suppression_reason": "hard_bounce",
+                  "correction_action": "update_record_only"},
+        first="Lars", last="Later",
+    ),
+    "correction_pending": Scenario(
+        email="needs.correction@example.org",
+        description="SendGrid: hard-bounces 550 5.1.1 2-3 weeks before the end; HubSpot holds a mobile number with SMS "
+                    "consent and no new address yet: the contact enters the SMS correction queue (rule 14).",
+        platforms=("hubspot", "sendgrid"),
+        expected={"suppressed": True, "suppressed_on": ["hubspot", "sendgrid"], "suppression_reason": "hard_bounce",
+                  "correction_queue": True},
+        first="Nell", last="Pending",
+    ),
+    "recycled": Scenario(
+        email="recycled.mailbox@example.net",
+        description="SES: engaged, hard-bounces Permanent/General about 9 weeks before the end, silent, then deliveries "
+                    "and opens again in the last 3 weeks: the mailbox was re-created, a recycled spam-trap risk (rule 10).",
+        platforms=("hubspot", "ses"),
+        expected={"suppressed": True, "suppressed_on": ["hubspot", "ses"], "suppression_reason": "hard_bounce",
+                  "spam_trap_risk": "recycled_after_hard_bounce"},
+        first="Rex", last="Cycled",
+    ),
+    "closed_company": Scenario(
+        email="worker@defunct-works.example",
+        description="SendGrid: opens and clicks every week, but the Salesforce account of the contact's company is "
+                    "Closed: dead record, out of the mailing population (rule 8).",
+        platforms=("hubspot", "sendgrid"),
+        expected={"suppressed": True, "suppressed_on": ["hubspot", "sendgrid", "salesforce"],
+                  "suppression_reason": "closed_company", "segment": "suppressed"},
+        first="Cody", last="Closed",
+    ),
 }
+
+# lifecycle scenarios whose CRM record changes in a later HubSpot export: days after the bounce
+CORRECTION_DELAY_DAYS = {"corrected_in_window": 3, "corrected_after_window": 9}
+CORRECTED_ADDRESS = {"corrected_in_window": "fay.fixer@example.com", "corrected_after_window": "lars.later@example.com"}
+SMS_CONSENT_SCENARIOS = ("correction_pending",)
 
 
 # ------------------------------------------------------------------ scripted timelines
@@ -252,6 +304,28 @@ def _script(name: str) -> Callable[[int, int, Sends, int], list[Step] | None]:
             return _deliver() + _human_open(1500) + _click(1560, link=week % 6)
         if name == "case_variants":
             return _deliver() + _human_open(900) + (_click(960, link=2) if week % 2 else [])
+        if name in ("corrected_in_window", "corrected_after_window"):
+            if age > 28:
+                return _deliver() + _human_open(1800)
+            if age > 21:
+                return [(PROCESSED, 0, False, -1), (BOUNCE, 6, False, REASON_INDEX["user_unknown_webmail"])]
+            return None
+        if name == "correction_pending":
+            if age > 21:
+                return _deliver() + _human_open(2100)
+            if age > 14:
+                return [(PROCESSED, 0, False, -1), (BOUNCE, 6, False, REASON_INDEX["user_unknown_webmail"])]
+            return None
+        if name == "recycled":
+            if age > 70:
+                return _deliver() + _human_open(2500)
+            if age > 63:
+                return [(PROCESSED, 0, False, -1), (BOUNCE, 5, False, REASON_INDEX["user_unknown_exchange"])]
+            if age > 21:
+                return None
+            return _deliver() + _human_open(2600)
+        if name == "closed_company":
+            return _deliver() + _human_open(1300) + _click(1390, link=week % 4)
         raise KeyError(name)
 
     return run

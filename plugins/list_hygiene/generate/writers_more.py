@@ -42,6 +42,7 @@ CRM_SCENARIOS = (
     ("hard_bounce_multi", "salesforce", "bounced"),
     ("complaint", "pipedrive", "bankrupt_org"),
     ("case_variants", "pipedrive", "spelling"),
+    ("closed_company", "salesforce", "closed_account"),
 )
 
 

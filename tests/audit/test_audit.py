@@ -1,0 +1,93 @@
+"""The quarterly audit on the samples: report, tables, quarters, and the DAG end to end."""
+
+from __future__ import annotations
+
+import base64
+import re
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from list_hygiene.audit import build_audit, parse_quarter, previous_quarter
+from list_hygiene.audit.report import quarter_of
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_quarters() -> None:
+    assert parse_quarter("2026Q3") == (date(2026, 7, 1), date(2026, 10, 1))
+    assert parse_quarter("2026-q4") == (date(2026, 10, 1), date(2027, 1, 1))
+    assert previous_quarter(date(2027, 1, 1)) == "2026Q4"
+    assert previous_quarter(date(2026, 8, 15)) == "2026Q2"
+    assert quarter_of(date(2026, 11, 23)) == "2026Q4"
+    with pytest.raises(ValueError, match="expected YYYYQn"):
+        parse_quarter("2026-11")
+
+
+@pytest.fixture(scope="session")
+def audit_html(gated_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    with duckdb.connect(str(gated_warehouse), read_only=True) as con:
+        latest = con.execute("select max(occurred_at) from marts.fct_email_events").fetchone()[0]
+    return build_audit(gated_warehouse, quarter_of(latest.date()), tmp_path_factory.mktemp("audit"))
+
+
+def test_report_is_self_contained(audit_html: Path) -> None:
+    html = audit_html.read_text()
+    # nothing loaded from outside: no http(s) src/href, no external scripts or stylesheets
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "<script" not in html
+    charts = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
+    assert len(charts) >= 4
+    assert base64.b64decode(charts[0])[:8] == b"\x89PNG\r\n\x1a\n"
+    for heading in ("List size and decay", "Bounce rates by class over time, per platform", "Per mailbox provider",
+                    "Complaint and unsubscribe rates", "Segment flows", "Soft-bounce escalations", "Corrections obtained",
+                    "Suppression changes synced per platform", "Quality-check history", "Needs a human",
+                    "Campaigns over a deliverability line", "Top failing domains"):
+        assert heading in html, heading
+    assert "baseline" in html  # the gate run of the session fixture is in the quality history
+
+
+def test_tables_exported_as_csv_and_parquet(audit_html: Path) -> None:
+    tables = audit_html.parent / "tables"
+    for name in ("list_size", "bounce_rates_by_platform", "rates_by_provider", "segment_flows", "quality_history",
+                 "failing_domains", "campaigns_over_threshold"):
+        csv, pq = pd.read_csv(tables / f"{name}.csv"), pd.read_parquet(tables / f"{name}.parquet")
+        assert list(csv.columns) == list(pq.columns) and len(csv) == len(pq), name
+    assert (tables / "manifest.json").exists()
+    rates = pd.read_parquet(tables / "bounce_rates_by_platform.parquet")
+    assert {"platform", "sends", "hard_rate", "soft_rate", "block_rate", "complaints_rate"} <= set(rates.columns)
+
+
+def test_missing_ops_tables_are_noted_not_zero(audit_html: Path) -> None:
+    html = audit_html.read_text()
+    assert "ops.sync_log not in the warehouse yet" in html or "ops.sync_log" in html
+
+
+@pytest.mark.e2e
+def test_audit_dag_runs_end_to_end(airflow_db, gated_warehouse: Path, tmp_path: Path) -> None:
+    """dag.test() on a copy of the sample warehouse: quality snapshot, report, tables."""
+    import shutil
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    wh = tmp_path / "wh.duckdb"
+    shutil.copy2(gated_warehouse, wh)
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+    assert not bag.import_errors, bag.import_errors
+    dag = bag.dags["list_hygiene_quarterly_audit"]
+    assert dag.schedule == "0 6 1 1,4,7,10 *"
+    assert [t.task_id for t in dag.tasks] == ["quality_snapshot", "build_report", "export_tables"]
+    assert {t.pool for t in dag.tasks} == {"list_hygiene_warehouse"}
+    with duckdb.connect(str(wh), read_only=True) as con:
+        latest = con.execute("select max(occurred_at) from marts.fct_email_events").fetchone()[0]
+    quarter = quarter_of(latest.date())
+    run = dag.test(run_conf={"warehouse": str(wh), "quarter": quarter})
+    assert str(run.state) == "success", run.state
+    out = tmp_path / "wh_outputs" / "audit" / quarter
+    assert (out / f"audit_{quarter}.html").exists()
+    assert (out / "tables" / "quality_history.parquet").exists()
+    with duckdb.connect(str(wh), read_only=True) as con:
+        assert con.execute("select count(*) from ops.quality_results where run_id like 'audit-%'").fetchone()[0] > 0
