@@ -28,6 +28,7 @@ from airflow.timetables.trigger import CronTriggerTimetable
 
 from list_hygiene.ingest.assets import LANDING_ALIAS, landing_assets
 from list_hygiene.ingest.specs import platforms
+from list_hygiene.notify import task_failure_callback
 from list_hygiene.paths import default_data_dir, default_warehouse
 
 POOL = "list_hygiene_warehouse"
@@ -49,7 +50,12 @@ def _params() -> dict:
     max_active_runs=1,
     tags=["list-hygiene", "email", "dbt", "duckdb"],
     doc_md=__doc__,
-    default_args={"retries": 1, "retry_delay": timedelta(minutes=5), "pool": POOL},
+    default_args={
+        "retries": 1,
+        "retry_delay": timedelta(minutes=5),
+        "pool": POOL,
+        "on_failure_callback": task_failure_callback,
+    },
     params={
         "data_dir": Param(str(default_data_dir()), type="string", description="Landing folder DATA/<platform>/<entity>/"),
         "warehouse": Param(str(default_warehouse()), type="string", description="DuckDB warehouse file"),

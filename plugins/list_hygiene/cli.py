@@ -92,6 +92,19 @@ def summary(warehouse: WarehouseOpt = default_warehouse(), as_json: Annotated[bo
         render_summary(s, console)
 
 
+@app.command()
+def audit(
+    warehouse: WarehouseOpt = default_warehouse(),
+    quarter: Annotated[str | None, typer.Option(help="YYYYQn; default: the quarter of the latest event")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder; default: beside the warehouse")] = None,
+) -> None:
+    """Build the quarterly data-quality audit: a self-contained HTML report plus CSV/Parquet tables."""
+    from .audit import build_audit
+
+    path = build_audit(warehouse, quarter, out)
+    console.print(f"audit report: {path}")
+
+
 def _register_optional() -> None:
     """Commands whose modules are owned by their packages (generate, classify, sync)."""
     try:

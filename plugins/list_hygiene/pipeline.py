@@ -94,7 +94,9 @@ def gate_step(warehouse: Path, run_id: str) -> dict[str, Any]:
     try:
         report = run_gate(warehouse, run_id)
     except GateFailed as exc:
-        _record(warehouse, "gate", {"run_id": run_id, "passed": False, "error": str(exc)})
+        report = getattr(exc, "report", None)
+        payload = report.to_dict() if report is not None else {"run_id": run_id, "passed": False}
+        _record(warehouse, "gate", payload | {"passed": False, "error": str(exc)})
         raise
     payload = report.to_dict()
     _record(warehouse, "gate", payload)

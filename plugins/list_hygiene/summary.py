@@ -64,7 +64,8 @@ def collect_summary(warehouse: Path) -> dict[str, Any]:
 
 
 def render_summary(summary: dict[str, Any], console: Console | None = None) -> None:
-    console = console or Console()
+    # piped (make demo, Airflow logs): wide enough that tables and alert lines are not folded
+    console = console or Console(width=None if Console().is_terminal else 140)
     t = Table(title="Rows ingested per source")
     for col in ("source", "files", "rows", "quarantined", "failed files"):
         t.add_column(col, justify="right" if col != "source" else "left")
