@@ -272,15 +272,17 @@ classified as (
     select
         decided.*,
         bounce_reasons.bounce_class,
-        -- notaccept is hard only when the failure is permanent (RFC 7505 null MX vs a 4xx refusal)
+        -- notaccept is hard only when the failure is permanent (RFC 7505 null MX vs a 4xx refusal); with
+        -- no code at all nothing says it is transient (coalesce: a null comparison must not make it not hard)
         bounce_reasons.is_hard
-        and not (
+        and not coalesce(
             bounce_reasons.hard_only_when_permanent
             and (
                 decided.event_type = 'deferred'
                 or decided.status_norm like '4.%'
                 or (decided.status_norm is null and decided.reply_norm like '4%')
-            )
+            ),
+            false
         ) as is_hard
     from decided
     inner join bounce_reasons

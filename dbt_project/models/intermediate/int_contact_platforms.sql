@@ -9,7 +9,8 @@ crm_contacts as (select * from {{ ref('int_crm_contacts') }}),
 
 sightings as (
 
-    select email, platform, occurred_at as seen_at from events
+    -- a bounce mailbox is evidence, not a place that sends: it holds no list to suppress on
+    select email, platform, occurred_at as seen_at from events where platform <> 'mailbox'
     union all
     select email, 'mailchimp' as platform, coalesce(last_changed_at, opted_in_at) as seen_at from members
     union all

@@ -29,6 +29,8 @@ sfmc_complaints as (select * from {{ ref('stg_sfmc__complaints') }}),
 
 zoho as (select * from {{ ref('stg_zoho__events') }}),
 
+mailbox as (select * from {{ ref('stg_mailbox__messages') }}),
+
 event_map as (select * from {{ ref('event_type_map') }}),
 
 signatures as (select * from {{ ref('machine_open_signatures') }}),
@@ -278,6 +280,32 @@ zoho_events as (
 
 ),
 
+-- raw bounce messages: one event per reported recipient; the same message landed twice is one event (its hash)
+mailbox_events as (
+
+    select
+        'mailbox:' || message_hash || ':' || cast(recipient_index as {{ dbt.type_string() }}) as event_key,
+        platform,
+        event_type as native_event,
+        occurred_at,
+        email,
+        cast(null as {{ dbt.type_string() }}) as campaign_id,
+        original_message_id as message_id,
+        native_type,
+        native_subtype,
+        status_code,
+        reply_code,
+        diagnostic,
+        false as is_machine_open,
+        cast(null as {{ dbt.type_string() }}) as user_agent,
+        cast(null as {{ dbt.type_string() }}) as url,
+        source_file,
+        source_row,
+        loaded_at
+    from mailbox
+
+),
+
 unioned as (
 
     select * from sendgrid_events
@@ -295,6 +323,8 @@ unioned as (
     select * from sfmc_events
     union all
     select * from zoho_events
+    union all
+    select * from mailbox_events
 
 ),
 

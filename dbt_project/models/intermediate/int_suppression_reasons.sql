@@ -7,6 +7,8 @@ events as (select * from {{ ref('int_email_events') }}),
 
 members as (select * from {{ ref('stg_mailchimp__members') }}),
 
+esp_lists as (select * from {{ ref('stg_sendgrid__suppressions') }}),
+
 crm as (select * from {{ ref('int_crm_contacts') }}),
 
 streaks as (select * from {{ ref('int_soft_bounce_streaks') }}),
@@ -30,6 +32,23 @@ reasons as (
     union all
     select email, 'hard_bounce', modified_at, crm
     from crm where is_email_bounced
+
+    -- the ESP's own suppression lists (blocks are the sender's problem: rule 4)
+    union all
+    select email, 'hard_bounce', created_at, 'sendgrid'
+    from esp_lists where suppression_list = 'bounces' and status_code like '5%'
+
+    union all
+    select email, 'complaint', created_at, 'sendgrid'
+    from esp_lists where suppression_list = 'spam_reports'
+
+    union all
+    select email, 'unsubscribe', created_at, 'sendgrid'
+    from esp_lists where suppression_list = 'unsubscribes'
+
+    union all
+    select email, 'invalid', created_at, 'sendgrid'
+    from esp_lists where suppression_list = 'invalid_emails'
 
     -- complaints: the person asked to stop
     union all

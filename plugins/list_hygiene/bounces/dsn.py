@@ -58,6 +58,10 @@ class BounceRecord:
     message_id: str | None = None
     #: the SMTP command the error answered (DATA, RCPT TO, ...), when the message says
     smtp_command: str | None = None
+    #: the report's own Date header, and the Message-ID of the returned original message (when the
+    #: report encloses its headers): the link back to the send that bounced
+    message_date: str | None = None
+    original_message_id: str | None = None
 
     #: for the classifier: raw mailbox rows are platform 'mailbox' with the report kind as native_type;
     #: a provider notification found inside a message (SES via SNS e-mail) keeps the provider's codes
@@ -90,7 +94,10 @@ ADDRESS_RE = re.compile(r"[\w.!#$%&'*+/=?^`{|}~\-]+@[\w\-]+(?:\.[\w\-]+)+", re.U
 SYSTEM_LOCALPARTS = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon|double-bounce|root|noreply|no-reply)$", re.I)
 BOUNCE_SENDER = re.compile(r"mailer-daemon|post_?master|mail delivery|mail-daemon|mailer daemon|delivery subsystem", re.I)
 MESSAGE_ID_LABEL_RE = re.compile(r"(?:message-id|msgid|references|in-reply-to)\s*[:=]?\s*<?\s*$", re.I)
-CONTACT_LABEL_RE = re.compile(r"(?:contact|write to|e-?mail|questions to|help from|assistance from)\s*:?\s*<?\s*$", re.I)
+CONTACT_LABEL_RE = re.compile(
+    r"(?:(?<!not )(?<!n't )(?<!unable to )(?<!failed to )contact|write to|questions to|help from|assistance from)\s*:?\s*<?\s*$",
+    re.I,
+)
 SENDER_LABEL_RE = re.compile(r"(?:^|\s)(?:from|mail from|sender|reply-to|return-path|envelope-from)\s*:?\s*<?\s*$", re.I)
 BOUNCE_SUBJECT = re.compile(
     r"undeliver|undelivered|delivery (status|failure|failed|notification|problem|has failed)|returned mail|"
@@ -320,7 +327,18 @@ def parse_message(raw: bytes, source: str) -> list[BounceRecord]:
     """
     msg = _load(raw, source)
     try:
-        return _dispatch(msg, source)
+        records = _dispatch(msg, source)
+        if records:
+            enclosed = _enclosed_headers(list(msg.walk()))
+            original_id = _clean(enclosed.get("Message-ID")) if enclosed is not None else None
+            date = _clean(msg.get("Date"))
+            for record in records:
+                record.message_date = date
+                # an auto-reply (RFC 3834 section 3.1.5) names the message it answers in In-Reply-To
+                record.original_message_id = original_id or (
+                    _clean(msg.get("In-Reply-To")) if record.kind == "auto_reply" else None
+                )
+        return records
     except UnparsableMessage:
         raise
     except (ValueError, TypeError, LookupError, IndexError, AttributeError, email.errors.MessageError) as exc:
@@ -341,10 +359,11 @@ def _dispatch(msg: Message, source: str) -> list[BounceRecord]:
     if complaint:
         return _stamp(complaint, subject, message_id)
 
-    dsn_parts = [
-        part
-        for part in parts
-        if part.get_content_type() in ("message/delivery-status", "message/global-delivery-status", "text/delivery-status")
+    dsn_types = ("message/delivery-status", "message/global-delivery-status", "text/delivery-status")
+    # the report's own status parts; one inside the returned original (a reply to an earlier bounce) is about
+    # another message, so the nested ones count only when the report has none of its own (a forwarded bounce)
+    dsn_parts = [part for part in _own_parts(msg) if part.get_content_type() in dsn_types] or [
+        part for part in parts if part.get_content_type() in dsn_types
     ]
     notification = _unquote_forwarded(_notification_text(msg))
     if dsn_parts:
@@ -369,6 +388,21 @@ def _dispatch(msg: Message, source: str) -> list[BounceRecord]:
         return _stamp([BounceRecord(source, sender, diagnostic=body, kind="auto_reply")], subject, message_id)
 
     return _stamp(_parse_text_bounce(msg, notification, subject, source), subject, message_id)
+
+
+ENCLOSED_TYPES = ("message/rfc822", "message/global")
+
+
+def _own_parts(msg: Message) -> list[Message]:
+    """The message's parts without descending into enclosed messages (message/rfc822)."""
+    out = [msg]
+    if msg.get_content_type() in ENCLOSED_TYPES:
+        return out
+    payload = msg.get_payload() if msg.is_multipart() else None
+    for sub in payload or []:
+        if isinstance(sub, Message):
+            out.extend(_own_parts(sub))
+    return out
 
 
 def _stamp(records: list[BounceRecord], subject: str | None, message_id: str | None) -> list[BounceRecord]:
@@ -502,9 +536,10 @@ def _parse_dsn(dsn_parts: list[Message], notification: str, source: str) -> list
             for fields in _split_recipients(block):
                 records.append(_dsn_record(fields, per_message, source))
     body = _cut_original(notification)
-    chunks = _recipient_chunks(body, [r.recipient for r in records if r.recipient])
+    everyone = tuple(r.recipient for r in records if r.recipient)
+    chunks = _recipient_chunks(body, list(everyone))
     for record in records:
-        _fill_from_text(record, notification, alone=len(records) == 1)
+        _fill_from_text(record, notification, alone=len(records) == 1, others=everyone)
         own = chunks.get((record.recipient or "").lower())
         record.smtp_command = _smtp_command(record.diagnostic, own, body if len(records) <= 1 else None)
         record.diagnostic = _with_command(record.diagnostic, record.smtp_command)
@@ -530,6 +565,11 @@ def _dsn_record(fields: dict[str, str], per_message: dict[str, str], source: str
         recipient = _addr(fields.get("original-recipient")) or recipient
     raw_diagnostic = fields.get("diagnostic-code")
     diagnostic = _strip_diag_type(raw_diagnostic)
+    if not diagnostic:
+        # RFC 3464 lets the Status field carry a comment: "4.0.0 (host name lookup failure)"
+        comment = re.search(r"\(([^()]*[a-z]{3,}[^()]*)\)", fields.get("status") or "", re.I)
+        if comment and not re.fullmatch(r"\s*(permanent|temporary|transient) (failure|error)\s*", comment.group(1), re.I):
+            diagnostic = _clean(comment.group(1))
     action = (fields.get("action") or "").strip().lower() or None
     status = _best_status(fields.get("status"), diagnostic)
     kind = "bounce"
@@ -554,17 +594,18 @@ def _dsn_record(fields: dict[str, str], per_message: dict[str, str], source: str
     )
 
 
-def _fill_from_text(record: BounceRecord, notification: str, alone: bool = False) -> None:
+def _fill_from_text(record: BounceRecord, notification: str, alone: bool = False, others: tuple[str, ...] = ()) -> None:
     """When the DSN has no useful Diagnostic-Code, read the human-readable part about this recipient.
 
     ``alone``: the DSN reports this one recipient, so when the text never names it (it names the
     address before aliasing, or a program it was expanded to) the text's error is still about it.
+    ``others``: the report's other recipients, where this recipient's text ends.
     """
     useful = record.diagnostic and re.search(r"[a-z]{3,}", re.sub(STATUS_RE, "", record.diagnostic.lower()))
     if useful or not record.recipient:
         return
     body = _cut_original(notification)
-    chunks = _recipient_chunks(body, [record.recipient])
+    chunks = _recipient_chunks(body, [record.recipient, *others])
     text = chunks.get(record.recipient.lower())
     if not text and alone and _has_error_code(body):
         text = body[:2000]
@@ -592,8 +633,9 @@ def _embedded_dsn(notification: str, source: str) -> list[BounceRecord]:
         ]
         for fields in _split_recipients(wanted):
             records.append(_dsn_record(fields, {}, source))
+    everyone = tuple(r.recipient for r in records if r.recipient)
     for record in records:
-        _fill_from_text(record, notification, alone=len(records) == 1)
+        _fill_from_text(record, notification, alone=len(records) == 1, others=everyone)
     return records
 
 
@@ -691,7 +733,15 @@ def _is_auto_reply(msg: Message, subject: str | None) -> bool:
 # ---------------------------------------------------------------- mailing-list manager refusals
 
 #: headers that list managers (Mailman, fml, ezmlm, Sympa, ...) put on the mail they write themselves
-LIST_MANAGER_HEADERS = ("X-MLServer", "X-ML-Name", "X-ML-Info", "X-Mailman-Version", "Mailing-List", "X-Sympa-To", "X-Ezmlm-Version")
+LIST_MANAGER_HEADERS = (
+    "X-MLServer",
+    "X-ML-Name",
+    "X-ML-Info",
+    "X-Mailman-Version",
+    "Mailing-List",
+    "X-Sympa-To",
+    "X-Ezmlm-Version",
+)
 LIST_REFUSAL_RE = re.compile(
     r"not (a )?member|non-?member|members? only|only (list )?members|not (allowed|authorized|permitted) to post|"
     r"post(ing)? (is )?(restricted|rejected|refused)|loop (alert|detected)|duplicated? message-id",
@@ -859,7 +909,7 @@ def _recipient_chunks(text: str, recipients: list[str]) -> dict[str, str]:
                 end = _transcript_start(text, later)
                 break
         start = _transcript_start(text, start)
-        chunks[address] = text[start:max(end, start)]
+        chunks[address] = text[start : max(end, start)]
     return chunks
 
 
@@ -880,10 +930,15 @@ def _transcript_start(text: str, position: int) -> int:
     return start
 
 
+GENERIC_SUBJECT_WORDS = re.compile(
+    r"(?i)\b(mail|message|e-?mail|to|the|your|of|returned|sender|notification|report|status|see|transcript|for|details)\b"
+)
+
+
 def _says_more_than_bounce(subject: str | None) -> bool:
     """Whether a subject holds words beyond the generic "Undelivered Mail Returned to Sender" kind."""
     rest = BOUNCE_SUBJECT.sub(" ", subject or "")
-    rest = re.sub(r"(?i)\b(mail|message|e-?mail|to|the|your|of|returned|sender|notification|report|status|see|transcript|for|details)\b", " ", rest)
+    rest = GENERIC_SUBJECT_WORDS.sub(" ", rest)
     return len(re.findall(r"[^\W\d_]{3,}", rest)) >= 1
 
 

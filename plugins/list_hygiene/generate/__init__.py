@@ -26,6 +26,7 @@ from .writers import (
     write_ses,
 )
 from .writers_lifecycle import write_hubspot_updates
+from .writers_mailbox import write_mailbox
 from .writers_more import write_more
 
 __all__ = ["generate", "SCENARIOS", "MALFORMED", "Scenario", "Malformed", "last_run_malformed"]
@@ -62,6 +63,7 @@ def generate(out: Path, contacts: int = 300, days: int = 115, start: dt.date = d
     counts["mailchimp/campaigns"], counts["mailchimp/email_activity"] = write_mailchimp_reports(out, pop, sends, ev, win)
     counts["ses/events"] = write_ses(out, pop, sends, ev, win)
     counts |= write_more(out, pop, start, days, seed)  # Postmark, Mailgun, SFMC, Zoho, HubSpot companies, Salesforce, Pipedrive
+    counts["mailbox/messages"] = write_mailbox(out, pop, start, days, seed, malformed)  # raw bounce messages (.eml)
     _last_malformed[:] = sc.malformed_rows(start, days, placed) if malformed else []
     return counts
 

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -352,6 +353,79 @@ def _load_json(path: Path, spec: SourceSpec, sink: _Sink, path_values: dict) -> 
             sink.add(values, extra, r, s)
 
 
+NOT_A_REPORT = "no bounce, complaint, delivery report or auto-reply found in the message"
+
+
+def _mail_time(*values: str | None) -> str | None:
+    """The first of the DSN / message dates (RFC 5322 text) that parses, as ISO 8601 UTC text."""
+    for value in values:
+        if not value:
+            continue
+        try:
+            when = parsedate_to_datetime(value.strip())
+        except (TypeError, ValueError, IndexError):
+            continue
+        if when.tzinfo is None:  # RFC 5322 "-0000": the zone is unknown, taken as UTC
+            when = when.replace(tzinfo=UTC)
+        return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None
+
+
+def _load_mail(path: Path, spec: SourceSpec, sink: _Sink, path_values: dict) -> None:
+    """Raw messages (.eml, mbox, a maildir's cur/new file): one row per recipient that parse_message reports.
+
+    `_row` is the message's place in the file (1 for an .eml, 1.. within an mbox), `_sub` the recipient's place
+    in the message (1..). A message the parser cannot read, or that holds no report at all, is quarantined whole.
+    """
+    from list_hygiene.bounces.dsn import UnparsableMessage, parse_message  # the parser pulls in the classifier package
+    from list_hygiene.bounces.mailbox import iter_messages
+
+    for row, (source, raw) in enumerate(iter_messages(path), start=1):
+        raw_text = raw[:4000].decode("utf-8", "backslashreplace")
+        try:
+            records = parse_message(raw, source)
+        except UnparsableMessage as exc:
+            sink.reject(row, 0, None, f"unparsable message: {exc.reason}", raw_text)
+            continue
+        if not records:
+            sink.reject(row, 0, None, NOT_A_REPORT, raw_text)
+            continue
+        digest = hashlib.sha256(raw).hexdigest()
+        for sub, record in enumerate(records, start=1):
+            values: dict[str, str | None] = {
+                "message_hash": digest,
+                "recipient_index": str(sub),
+                "recipient": record.recipient,
+                "report_kind": record.kind,
+                "platform": record.platform,
+                "event_type": record.event_type,
+                "native_type": record.native_type or record.kind,
+                "native_subtype": record.native_subtype,
+                "status": record.status,
+                "reply_code": record.reply_code,
+                "diagnostic": record.diagnostic,
+                "action": record.action,
+                "smtp_command": record.smtp_command,
+                "remote_mta": record.remote_mta,
+                "reporting_mta": record.reporting_mta,
+                "feedback_type": record.feedback_type,
+                # when it failed: the last delivery attempt, else when the report was written, else the arrival
+                "occurred_at": _mail_time(record.last_attempt_date, record.message_date, record.arrival_date),
+                "arrival_date": record.arrival_date,
+                "last_attempt_date": record.last_attempt_date,
+                "message_date": record.message_date,
+                "report_message_id": record.message_id,
+                "original_message_id": record.original_message_id,
+                "subject": record.subject,
+            } | path_values
+            try:
+                sink.check(values)
+            except RowProblem as p:
+                sink.reject(row, sub, p.field, p.reason, json.dumps(record.as_dict(), ensure_ascii=False))
+                continue
+            sink.add(values, None, row, sub)
+
+
 def load_file(
     con: duckdb.DuckDBPyConnection, path: Path, data_dir: Path, platform: str, entity: str, loaded_at: datetime
 ) -> FileResult:
@@ -375,7 +449,7 @@ def load_file(
             path_values = spec.from_path(rel) if spec.from_path else {}
         except ValueError as exc:
             raise FileRejected(str(exc)) from None
-        (_load_csv if spec.format == "csv" else _load_json)(path, spec, sink, path_values)
+        {"csv": _load_csv, "mail": _load_mail}.get(spec.format, _load_json)(path, spec, sink, path_values)
         sink.flush()
     except FileRejected as exc:
         con.rollback()

@@ -38,7 +38,7 @@ class Field:
 class SourceSpec:
     platform: str
     entity: str
-    format: str  # "csv" | "json"
+    format: str  # "csv" | "json" | "mail" (raw messages, parsed by list_hygiene.bounces)
     fields: tuple[Field, ...]
     description: str
     # JSON only: turn one parsed document (array element, JSONL line or whole file) into flat records
@@ -857,6 +857,43 @@ PIPEDRIVE_ORGANIZATIONS = SourceSpec(
     dedupe_key="organization id; the latest update_time wins",
 )
 
+# ---------------------------------------------------------------- Raw bounce mailbox (.eml / mbox / maildir files)
+# format "mail": the loader parses each message with list_hygiene.bounces.dsn.parse_message (loader._load_mail);
+# a row is one bounced (complaining, auto-replying, ...) recipient, keyed by the message's hash + recipient index.
+MAILBOX_MESSAGES = SourceSpec(
+    platform="mailbox",
+    entity="messages",
+    format="mail",
+    description="Raw bounce messages (DSNs, MTA bounce texts, ARF reports, auto-replies): .eml, mbox or maildir files.",
+    fields=(
+        Field("message_hash", "message_hash", not_empty=True),
+        Field("recipient_index", "recipient_index", INT, not_empty=True, min=1),
+        Field("recipient", "recipient", EMAIL, not_empty=True),
+        Field("report_kind", "kind", not_empty=True),
+        Field("platform", "platform", not_empty=True),
+        Field("event_type", "event_type", not_empty=True),
+        Field("native_type", "native_type"),
+        Field("native_subtype", "native_subtype"),
+        Field("status", "status"),
+        Field("reply_code", "reply_code"),
+        Field("diagnostic", "diagnostic"),
+        Field("action", "action"),
+        Field("smtp_command", "smtp_command"),
+        Field("remote_mta", "remote_mta"),
+        Field("reporting_mta", "reporting_mta"),
+        Field("feedback_type", "feedback_type"),
+        Field("occurred_at", "occurred_at", ISO_TS, not_empty=True),
+        Field("arrival_date", "arrival_date"),
+        Field("last_attempt_date", "last_attempt_date"),
+        Field("message_date", "message_date"),
+        Field("report_message_id", "message_id"),
+        Field("original_message_id", "original_message_id"),
+        Field("subject", "subject"),
+    ),
+    keep_extra=False,
+    dedupe_key="message hash (SHA-256 of the message bytes) + recipient index: the same message landed twice is one event",
+)
+
 SPECS: dict[tuple[str, str], SourceSpec] = {
     (s.platform, s.entity): s
     for s in (
@@ -883,6 +920,7 @@ SPECS: dict[tuple[str, str], SourceSpec] = {
         SALESFORCE_ACCOUNTS,
         PIPEDRIVE_PERSONS,
         PIPEDRIVE_ORGANIZATIONS,
+        MAILBOX_MESSAGES,
     )
 }
 
