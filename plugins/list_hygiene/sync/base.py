@@ -48,6 +48,11 @@ def scrub(text: Any, limit: int = 500) -> str:
 
 # --------------------------------------------------------------------------------------------- data
 
+
+class UnsupportedOperation(RuntimeError):
+    """The platform's API cannot do this (the runner checks `supports_removal` / `can_list` before asking)."""
+
+
 @dataclass(frozen=True)
 class Change:
     """One planned write: `email` is normalized; `reason` is the suppression_list reason."""
@@ -187,11 +192,11 @@ class Connector(ABC):
         """Suppress every address of the batch; one result per address."""
 
     def remove(self, batch: Sequence[Change]) -> list[RowResult]:
-        raise NotImplementedError(f"{self.platform}: removal is not supported by API")
+        raise UnsupportedOperation(f"{self.platform}: removal is not supported by its API (supports_removal is False)")
 
     def list_suppressed(self) -> set[str]:
         """Every address the platform suppresses in this scope (normalized), for reconcile and recovery."""
-        raise NotImplementedError
+        raise UnsupportedOperation(f"{self.platform}: its suppression list cannot be read (can_list is False)")
 
     def close(self) -> None:  # noqa: B027 - optional hook
         pass
