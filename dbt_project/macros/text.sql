@@ -19,7 +19,8 @@
     nullif(regexp_extract({{ column }}, '{{ pattern }}', 1), '')
 {%- endmacro %}
 {% macro postgres__lh_regex_extract(column, pattern) -%}
-    substring({{ column }} from '{{ pattern }}')
+    {#- RE2's \b (word boundary) is \y in PostgreSQL's regex dialect (\b is a backspace there) -#}
+    substring({{ column }} from '{{ pattern | replace('\\b', '\\y') }}')
 {%- endmacro %}
 
 {% macro lh_regex_matches(column, pattern_column) -%}
@@ -44,7 +45,7 @@
     damerau_levenshtein({{ a }}, {{ b }})
 {%- endmacro %}
 {% macro postgres__lh_edit_distance(a, b) -%}
-    levenshtein({{ a }}, {{ b }})
+    damerau_levenshtein({{ a }}, {{ b }})
 {%- endmacro %}
 
 {#- the whole string matches the pattern -#}

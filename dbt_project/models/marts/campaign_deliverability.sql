@@ -59,17 +59,17 @@ final as (
         coalesce(e.unique_human_openers, 0) as unique_human_openers,
         coalesce(e.unique_clickers, 0) as unique_clickers,
         coalesce(e.machine_opens_discarded, 0) as machine_opens_discarded,
-        case when c.sends > 0 then c.deliveries * 1.0 / c.sends end as delivered_rate,
-        case when c.sends > 0 then c.hard_bounces * 1.0 / c.sends end as hard_bounce_rate,
-        case when c.sends > 0 then c.soft_bounces * 1.0 / c.sends end as soft_bounce_rate,
-        case when c.sends > 0 then c.block_bounces * 1.0 / c.sends end as block_rate,
-        case when c.deliveries > 0 then coalesce(e.unique_human_openers, 0) * 1.0 / c.deliveries end as human_open_rate,
-        case when c.deliveries > 0 then coalesce(e.unique_clickers, 0) * 1.0 / c.deliveries end as click_rate,
-        case when c.sends > 0 then c.complaints * 1.0 / c.sends end as complaint_rate,
-        case when c.sends > 0 then c.unsubscribes * 1.0 / c.sends end as unsubscribe_rate,
-        c.sends > 0 and c.hard_bounces * 1.0 / c.sends > {{ var('hard_bounce_rate_max') }} as is_over_hard_bounce_ceiling,
-        c.sends > 0 and c.hard_bounces * 1.0 / c.sends > {{ var('hard_bounce_rate_warn') }} as is_over_hard_bounce_target,
-        c.sends > 0 and c.complaints * 1.0 / c.sends > {{ var('complaint_rate_max') }} as is_over_complaint_ceiling
+        case when c.sends > 0 then cast(c.deliveries as double precision) / c.sends end as delivered_rate,
+        case when c.sends > 0 then cast(c.hard_bounces as double precision) / c.sends end as hard_bounce_rate,
+        case when c.sends > 0 then cast(c.soft_bounces as double precision) / c.sends end as soft_bounce_rate,
+        case when c.sends > 0 then cast(c.block_bounces as double precision) / c.sends end as block_rate,
+        case when c.deliveries > 0 then cast(coalesce(e.unique_human_openers, 0) as double precision) / c.deliveries end as human_open_rate,
+        case when c.deliveries > 0 then cast(coalesce(e.unique_clickers, 0) as double precision) / c.deliveries end as click_rate,
+        case when c.sends > 0 then cast(c.complaints as double precision) / c.sends end as complaint_rate,
+        case when c.sends > 0 then cast(c.unsubscribes as double precision) / c.sends end as unsubscribe_rate,
+        c.sends > 0 and cast(c.hard_bounces as double precision) / c.sends > {{ var('hard_bounce_rate_max') }} as is_over_hard_bounce_ceiling,
+        c.sends > 0 and cast(c.hard_bounces as double precision) / c.sends > {{ var('hard_bounce_rate_warn') }} as is_over_hard_bounce_target,
+        c.sends > 0 and cast(c.complaints as double precision) / c.sends > {{ var('complaint_rate_max') }} as is_over_complaint_ceiling
     from counts as c
     left join engaged as e
         on c.platform = e.platform

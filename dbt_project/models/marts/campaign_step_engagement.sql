@@ -13,8 +13,8 @@ final as (
         sum(deliveries) as deliveries,
         sum(unique_human_openers) as unique_human_openers,
         sum(unique_clickers) as unique_clickers,
-        case when sum(deliveries) > 0 then sum(unique_human_openers) * 1.0 / sum(deliveries) end as human_open_rate,
-        case when sum(deliveries) > 0 then sum(unique_clickers) * 1.0 / sum(deliveries) end as click_rate
+        case when sum(deliveries) > 0 then cast(sum(unique_human_openers) as double precision) / sum(deliveries) end as human_open_rate,
+        case when sum(deliveries) > 0 then cast(sum(unique_clickers) as double precision) / sum(deliveries) end as click_rate
     from campaigns
     where step_number is not null
     group by platform, series_name, step_number

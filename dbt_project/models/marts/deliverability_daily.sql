@@ -33,8 +33,8 @@ final as (
 
     select
         *,
-        case when sends > 0 then hard_bounces * 1.0 / sends end as hard_bounce_rate,
-        case when sends > 0 then complaints * 1.0 / sends end as complaint_rate
+        case when sends > 0 then cast(hard_bounces as double precision) / sends end as hard_bounce_rate,
+        case when sends > 0 then cast(complaints as double precision) / sends end as complaint_rate
     from daily
 
 )

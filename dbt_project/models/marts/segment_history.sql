@@ -11,8 +11,7 @@ segments as (select * from {{ ref('sunset_segments') }}),
 latest as (
 
     select email, to_segment as segment
-    from {{ this }}
-    qualify row_number() over (partition by email order by valid_from desc, recorded_at desc) = 1
+    from ({{ lh_first_per(this, 'email', 'valid_from desc, recorded_at desc') }}) as latest_segment
 
 ),
 {% endif %}
