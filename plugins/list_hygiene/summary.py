@@ -127,6 +127,7 @@ def render_summary(summary: dict[str, Any], console: Console | None = None) -> N
         )
     console.print(t)
 
-    console.print(f"Warehouse:   {summary['warehouse']}")
-    console.print(f"dbt docs:    {summary.get('docs') or '(not generated)'}")
-    console.print(f"Plans/logs:  {summary['outputs']}")
+    # soft_wrap: a long path stays on one line (copy-pasteable)
+    console.print(f"Warehouse:   {summary['warehouse']}", soft_wrap=True)
+    console.print(f"dbt docs:    {summary.get('docs') or '(not generated)'}", soft_wrap=True)
+    console.print(f"Plans/logs:  {summary['outputs']}", soft_wrap=True)
