@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -56,7 +57,7 @@ class Scripted:
     seen: int = 0
 
 
-class Emulator:
+class Emulator(ABC):
     """Subclasses implement `check_auth` and `route`."""
 
     name = "emulator"
@@ -146,8 +147,9 @@ class Emulator:
     def check_auth(self, req: Request) -> Response | None:
         return None
 
+    @abstractmethod
     def route(self, req: Request) -> Response:
-        raise NotImplementedError
+        """The platform's endpoints: every emulator answers its own paths."""
 
     def calls(self, method: str | None = None, path_contains: str | None = None) -> list[Request]:
         with self.lock:

@@ -60,8 +60,7 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
 
 def test_bundled_samples_are_current(gen_default: tuple) -> None:
     samples = REPO / "data_samples"
-    if not (samples / "hubspot").is_dir():
-        pytest.skip("data_samples/ not generated")
+    assert (samples / "hubspot").is_dir(), "data_samples/ is bundled with the repository and must be there"
     root, *_ = gen_default
     got = {k: v for k, v in _tree(samples).items() if k != "README.md"}
     assert got == _tree(root), "data_samples/ differs from a fresh generation; regenerate (see its README)"
