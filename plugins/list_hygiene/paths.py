@@ -25,3 +25,9 @@ def default_data_dir() -> Path:
 def output_dir_for(warehouse: Path) -> Path:
     """Plans, reports and docs of a warehouse live beside it, so two warehouses never mix outputs."""
     return Path(warehouse).resolve().parent / (Path(warehouse).stem + "_outputs")
+
+
+def duckdb_config() -> dict[str, str]:
+    """Settings for every DuckDB connection the package opens: the same memory cap as the dbt profile
+    (DuckDB otherwise takes up to 80 % of RAM and spills to disk only beyond that)."""
+    return {"memory_limit": os.environ.get("LIST_HYGIENE_DUCKDB_MEMORY_LIMIT", "3GB")}

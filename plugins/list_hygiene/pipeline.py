@@ -15,7 +15,7 @@ import duckdb
 
 from .dbt_runner import run_dbt
 from .ingest import ingest
-from .paths import output_dir_for
+from .paths import duckdb_config, output_dir_for
 from .verify.reference import load_reference_tables
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def ingest_step(data_dir: Path, warehouse: Path, platforms: list[str] | None = N
     """Land new export files in `raw` (already loaded files are skipped by checksum)."""
     warehouse = _prepare(warehouse)
     started = time.perf_counter()
-    with duckdb.connect(str(warehouse)) as con:
+    with duckdb.connect(str(warehouse), config=duckdb_config()) as con:
         report = ingest(con, Path(data_dir), platforms)
         load_reference_tables(con)
     payload = report.to_dict() | {"seconds": round(time.perf_counter() - started, 2), "data_dir": str(data_dir)}

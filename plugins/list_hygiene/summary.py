@@ -10,7 +10,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from .paths import output_dir_for
+from .paths import duckdb_config, output_dir_for
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
@@ -24,7 +24,7 @@ def collect_summary(warehouse: Path) -> dict[str, Any]:
     warehouse = Path(warehouse).resolve()
     out_dir = output_dir_for(warehouse)
     last = json.loads((out_dir / "last_run.json").read_text()) if (out_dir / "last_run.json").exists() else {}
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(warehouse), read_only=True, config=duckdb_config()) as con:
         sources = _rows(
             con,
             """select platform || '/' || entity, count(*) filter (where status = 'loaded'),

@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from ..paths import output_dir_for
+from ..paths import duckdb_config, output_dir_for
 from ..policy import policy_vars
 from . import charts
 from .queries import Section, collect
@@ -58,7 +58,7 @@ def default_out_dir(warehouse: Path, quarter: str) -> Path:
 
 def gather(warehouse: Path, quarter: str | None) -> tuple[str, date, date, dict[str, Section]]:
     lines = policy_vars()
-    with duckdb.connect(str(Path(warehouse).resolve()), read_only=True) as con:
+    with duckdb.connect(str(Path(warehouse).resolve()), read_only=True, config=duckdb_config()) as con:
         quarter = quarter or _latest_quarter(con)
         start, end = parse_quarter(quarter)
         sections = collect(con, start, end, lines)

@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import logging
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -23,6 +24,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from . import fast_path
 from .emails import normalize_email
 from .specs import EMAIL_NORMALIZED, EMAIL_PROBLEM, SPECS, TEXT, SourceSpec, as_text, pick
 from .validate import RowProblem, check_value, has_invalid_utf8, latest_plausible
@@ -30,6 +32,8 @@ from .validate import RowProblem, check_value, has_invalid_utf8, latest_plausibl
 log = logging.getLogger(__name__)
 
 BATCH_ROWS = 50_000
+# DuckDB reads and checks JSON exports column-wise (fast_path.py); False = the per-row Python path only
+FAST_PATH = os.environ.get("LIST_HYGIENE_INGEST_FAST_PATH", "1") != "0"
 META_COLUMNS = ("_extra", "_file_id", "_file", "_row", "_sub", "_loaded_at")
 csv.field_size_limit(16 * 1024 * 1024)
 # undecodable bytes (read with surrogateescape) and lone surrogates from JSON escapes: neither can be stored as UTF-8
@@ -144,6 +148,7 @@ class _Sink:
         self.loaded = 0
         self.quarantined = 0
         self.extra_columns: set[str] = set()
+        self.python_docs = 0  # fast path: documents DuckDB left to the Python checks
         self.latest = latest_plausible(loaded_at)  # timestamps after this are impossible
         self.email = spec.email_field
         # plain text fields need no per-value check (undecodable bytes are caught per row, below)
@@ -240,7 +245,8 @@ class _Lines:
         return _clean(raw)
 
 
-def _load_csv(path: Path, spec: SourceSpec, sink: _Sink, path_values: dict) -> None:
+def _load_csv(path: Path, spec: SourceSpec, sink: _Sink, path_values: dict,
+              batch: fast_path.ColumnBatch | None = None) -> None:
     with open(path, "rb") as fb:
         text = io.TextIOWrapper(fb, encoding="utf-8-sig", errors="surrogateescape", newline="")
         lines = _Lines(text)
@@ -286,13 +292,23 @@ def _load_csv(path: Path, spec: SourceSpec, sink: _Sink, path_values: dict) -> N
                 continue
             values: dict[str, str | None] = {f.name: (row[i] or None) if i is not None else None for f, i in mapped}
             values.update(derived)
-            try:
-                sink.check(values)
-            except RowProblem as p:
-                sink.reject(n, 0, p.field, p.reason, raw_text)
-                continue
             extra = {header[i]: row[i] for i in extra_idx if row[i] != ""} or None
-            sink.add(values, extra, n, 0)
+            if batch is not None:
+                batch.add([values[f.name] for f in spec.fields], json.dumps(extra, ensure_ascii=False) if extra else None,
+                          n, 0, (n, values, extra, raw_text))
+                continue
+            _csv_record(n, values, extra, raw_text, sink)
+        if batch is not None:
+            batch.flush()
+
+
+def _csv_record(n: int, values: dict[str, str | None], extra: dict | None, raw_text: str, sink: _Sink) -> None:
+    try:
+        sink.check(values)
+    except RowProblem as p:
+        sink.reject(n, 0, p.field, p.reason, raw_text)
+        return
+    sink.add(values, extra, n, 0)
 
 
 def _documents(path: Path, sink: _Sink) -> Iterator[tuple[int, Any]]:
@@ -328,29 +344,90 @@ def _documents(path: Path, sink: _Sink) -> Iterator[tuple[int, Any]]:
 def _load_json(path: Path, spec: SourceSpec, sink: _Sink, path_values: dict) -> None:
     known_top = {f.source.split(".")[0] for f in spec.fields}
     for row, doc in _documents(path, sink):
-        try:
-            records = list(spec.records(doc)) if spec.records else [(0, doc)]
-        except (ValueError, TypeError, AttributeError) as exc:
-            sink.reject(row, 0, None, f"unreadable record: {exc}", json.dumps(doc)[:4000])
+        _json_document(row, doc, spec, sink, path_values, known_top)
+
+
+def _json_document(row: int, doc: Any, spec: SourceSpec, sink: _Sink, path_values: dict, known_top: set[str],
+                   batch: fast_path.ColumnBatch | None = None) -> None:
+    """One parsed document (JSONL line, array element or whole file): its records loaded or quarantined
+    (or, with a `batch`, handed to DuckDB's checks first)."""
+    try:
+        records = list(spec.records(doc)) if spec.records else [(0, doc)]
+    except (ValueError, TypeError, AttributeError) as exc:
+        sink.reject(row, 0, None, f"unreadable record: {exc}", json.dumps(doc)[:4000])
+        return
+    for sub, rec in records:
+        r, s = (row, sub) if row else (sub, 0)
+        if batch is None or not isinstance(rec, dict):
+            _json_record(r, s, rec, spec, sink, path_values, known_top)
             continue
-        for sub, rec in records:
-            r, s = (row, sub) if row else (sub, 0)
-            if not isinstance(rec, dict):
-                sink.reject(r, s, None, "record is not a JSON object", json.dumps(rec)[:4000])
-                continue
-            picked = pick(rec | path_values if path_values else rec, spec.fields)
-            values = {k: v if v is None or type(v) is str else as_text(v) for k, v in picked.items()}
-            try:
-                sink.check(values)
-            except RowProblem as p:
-                sink.reject(r, s, p.field, p.reason, json.dumps(rec, ensure_ascii=False, default=str))
-                continue
-            extra = None
-            if spec.keep_extra:
-                extra = {k: v for k, v in rec.items() if k not in known_top} or None
-                if extra:
-                    sink.note_extra(extra)
-            sink.add(values, extra, r, s)
+        picked = pick(rec | path_values if path_values else rec, spec.fields)
+        extra = None
+        if spec.keep_extra:
+            extra = {k: v for k, v in rec.items() if k not in known_top} or None
+        batch.add([v if v is None or type(v) is str else as_text(v) for v in picked.values()],
+                  json.dumps(extra, ensure_ascii=False) if extra else None, r, s, (r, s, rec))
+
+
+def _json_record(r: int, s: int, rec: Any, spec: SourceSpec, sink: _Sink, path_values: dict, known_top: set[str]) -> None:
+    if not isinstance(rec, dict):
+        sink.reject(r, s, None, "record is not a JSON object", json.dumps(rec)[:4000])
+        return
+    picked = pick(rec | path_values if path_values else rec, spec.fields)
+    values = {k: v if v is None or type(v) is str else as_text(v) for k, v in picked.items()}
+    try:
+        sink.check(values)
+    except RowProblem as p:
+        sink.reject(r, s, p.field, p.reason, json.dumps(rec, ensure_ascii=False, default=str))
+        return
+    extra = None
+    if spec.keep_extra:
+        extra = {k: v for k, v in rec.items() if k not in known_top} or None
+        if extra:
+            sink.note_extra(extra)
+    sink.add(values, extra, r, s)
+
+
+def _load_json_batched(con, path: Path, spec: SourceSpec, sink: _Sink, path_values: dict) -> None:
+    """Python reads the documents and flattens the records; DuckDB checks them (fast_path.ColumnBatch)."""
+    known_top = {f.source.split(".")[0] for f in spec.fields}
+    batch = fast_path.ColumnBatch(
+        con, spec, sink, lambda unit: _json_record(*unit, spec, sink, path_values, known_top), BATCH_ROWS)
+    for row, doc in _documents(path, sink):
+        _json_document(row, doc, spec, sink, path_values, known_top, batch)
+    batch.flush()
+
+
+def _jsonl_line(lineno: int, line: bytes, spec: SourceSpec, sink: _Sink, path_values: dict, known_top: set[str]) -> None:
+    """One JSONL line, exactly as `_documents` + `_load_json` treat it."""
+    if not line.strip():
+        return
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        sink.reject(lineno, 0, None, f"invalid UTF-8: {exc.reason}", line.decode("utf-8", "backslashreplace"))
+        return
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        sink.reject(lineno, 0, None, f"invalid JSON: {exc.msg} at column {exc.colno}", text.rstrip("\r\n"))
+        return
+    _json_document(lineno, doc, spec, sink, path_values, known_top)
+
+
+def _load_json_fast(con, path: Path, spec: SourceSpec, sink: _Sink, path_values: dict) -> None:
+    """DuckDB reads and checks; the documents it is unsure about take the Python path above (fast_path.py)."""
+    known_top = {f.source.split(".")[0] for f in spec.fields}
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        fast_path.load_jsonl(
+            con, path, spec, sink, path_values,
+            lambda n, line: _jsonl_line(n, line, spec, sink, path_values, known_top),
+        )
+    else:
+        fast_path.load_json_file(
+            con, path, spec, sink, path_values,
+            lambda n, doc: _json_document(n, doc, spec, sink, path_values, known_top),
+        )
 
 
 NOT_A_REPORT = "no bounce, complaint, delivery report or auto-reply found in the message"
@@ -449,8 +526,26 @@ def load_file(
             path_values = spec.from_path(rel) if spec.from_path else {}
         except ValueError as exc:
             raise FileRejected(str(exc)) from None
-        {"csv": _load_csv, "mail": _load_mail}.get(spec.format, _load_json)(path, spec, sink, path_values)
+        fast = FAST_PATH and spec.format in ("csv", "json") and path.stat().st_size >= fast_path.MIN_BYTES
+        if fast and fast_path.reads_json(spec, path):
+            try:
+                _load_json_fast(con, path, spec, sink, path_values)
+            except fast_path.Unsupported as exc:  # start the file again, Python reading the documents
+                log.info("ingest %s: DuckDB cannot read it as a whole (%s)", rel, exc)
+                con.rollback()
+                con.begin()
+                sink = _Sink(con, spec, file_id, rel, loaded_at)
+                _load_json_batched(con, path, spec, sink, path_values)
+        elif fast and spec.format == "json":
+            _load_json_batched(con, path, spec, sink, path_values)
+        elif fast:
+            _load_csv(path, spec, sink, path_values, fast_path.ColumnBatch(
+                con, spec, sink, lambda unit: _csv_record(*unit, sink), BATCH_ROWS))
+        else:
+            {"csv": _load_csv, "mail": _load_mail}.get(spec.format, _load_json)(path, spec, sink, path_values)
         sink.flush()
+        if fast:
+            log.info("ingest %s: DuckDB checks, %d unit(s) settled by Python", rel, sink.python_docs)
     except FileRejected as exc:
         con.rollback()
         con.begin()

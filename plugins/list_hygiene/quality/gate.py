@@ -27,7 +27,7 @@ import duckdb
 import pandas as pd
 
 from ..dbt_runner import run_dbt
-from ..paths import DBT_PROJECT_DIR, output_dir_for
+from ..paths import DBT_PROJECT_DIR, duckdb_config, output_dir_for
 from ..privacy import mask_email
 from .checks import Check, Expectation, describe_threshold, load_checks
 from .config import thresholds
@@ -467,7 +467,7 @@ def run_gate(
         report.results.extend(_dbt_tests(warehouse))
     if freshness:
         report.results.extend(_freshness(warehouse, out_dir))
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(warehouse), read_only=True, config=duckdb_config()) as con:
         frames, skipped, metrics = _frames(con, checks, knobs, run_id)
         report.alerts = deliverability_alerts(con, knobs)
     report.results.extend(skipped)
@@ -481,7 +481,7 @@ def run_gate(
                     f"{a['level']} line {a['threshold']:.2%}")
         for a in report.alerts
     )
-    with duckdb.connect(str(warehouse)) as con:
+    with duckdb.connect(str(warehouse), config=duckdb_config()) as con:
         store_results(con, report, metrics)
     for a in report.alerts:
         log.warning(

@@ -162,7 +162,7 @@ def run_sync(
     `connections`, when given, is the only source of credentials (keys are platform names); otherwise
     each platform's `AIRFLOW_CONN_<PLATFORM>_DEFAULT` / Airflow connection `<platform>_default` is used.
     """
-    from ..paths import output_dir_for
+    from ..paths import duckdb_config, output_dir_for
 
     warehouse = Path(warehouse)
     run_id = run_id or new_run_id()
@@ -171,7 +171,7 @@ def run_sync(
     tripped: dict[str, tuple[int, int]] = {}
     failed: dict[str, str] = {}
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(warehouse))
+    con = duckdb.connect(str(warehouse), config=duckdb_config())
     try:
         ledger = Ledger(con, run_id)
         names = [p.strip().lower() for p in platforms] if platforms else sorted(

@@ -1,0 +1,297 @@
+"""The fast path: DuckDB checks rows column-wise; Python settles only the doubtful ones.
+
+The Python loader (loader.py) parses, checks and normalises one row at a time: about 25 k rows per CPU
+second. Here the checks run in DuckDB on a batch at a time:
+
+- flat JSON exports (one record per document: SendGrid events and suppression lists) are read by
+  DuckDB itself: a JSONL file is cut into lines by NumPy (so line numbers stay exact, blank lines
+  included), a JSON array is read by `read_json_objects`; every field's JSON path is extracted in one
+  `json_extract_string` call, unknown keys go to `_extra`;
+- everything else (CSV, JSON whose records a spec's Python `records` function flattens) is read by the
+  Python readers as before, but handed over as Arrow columns (`ColumnBatch`) instead of being checked
+  row by row;
+- checks: sql_checks.py (sufficient conditions: SQL never accepts a value Python would reject);
+  addresses that are not plain ASCII go through `normalize_email` in Python, once per distinct value.
+
+Every document (or record) DuckDB is not certain about is handed back to the Python checks, which load
+or quarantine it with the exact reason. So both paths load the same rows (tests/ingest/test_fast_path.py
+compares them).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from .emails import normalize_email
+from .specs import EMAIL_NORMALIZED, EMAIL_PROBLEM, SourceSpec
+from .sql_checks import plain_address, value_ok
+
+CHUNK_BYTES = 64 * 1024 * 1024  # JSONL is processed in slices of about this size (bounded memory)
+MIN_BYTES = 256 * 1024  # below this, query set-up costs more than the Python path spends on the file
+_WS = "' \t\r\n' || chr(11) || chr(12)"  # what bytes.strip() strips
+
+
+class _Unsupported(Exception):
+    """This file is not for the fast path (caller uses the Python path for the whole file)."""
+
+
+def _json_path(source: str) -> str:
+    return "$." + ".".join('"' + part + '"' for part in source.split("."))
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def reads_json(spec: SourceSpec, path: Path) -> bool:
+    """DuckDB reads this file itself: flat JSON (no `records` function) big enough to pay the set-up."""
+    return spec.format == "json" and spec.records is None and path.stat().st_size >= MIN_BYTES
+
+
+def _identity_records(docs: str) -> str:
+    return f"select _doc, 0::integer as _sub, doc::json as rec, json_type(doc) = 'OBJECT' as _sure from {docs}"
+
+
+def _fields_sql(spec: SourceSpec, records: str, path_values: dict[str, Any]) -> str:
+    """One row per record: the spec's fields as text (Python's `pick` + `as_text`), `_extra`, `_sure`."""
+    sourced = [f for f in spec.fields if f.name not in path_values]
+    paths = "[" + ", ".join(_sql_text(_json_path(f.source)) for f in sourced) + "]"
+    cols = [f'v[{i + 1}] as "{f.name}"' for i, f in enumerate(sourced)]
+    cols += [f'{_sql_text(str(path_values[f.name]))} as "{f.name}"' for f in spec.fields if f.name in path_values]
+    if spec.keep_extra:
+        known = sorted({f.source.split(".")[0] for f in spec.fields})
+        patch = _sql_text(json.dumps(dict.fromkeys(known)))
+        extra = f"nullif(json_merge_patch(rec, {patch})::varchar, '{{}}')"
+    else:
+        extra = "null::varchar"
+    return (
+        f"select _doc, case when _doc = 0 then _sub else _doc end as _row, case when _doc = 0 then 0 else _sub end "
+        f"as _sub, _sure and json_type(rec) = 'OBJECT' as _sure, {', '.join(cols)}, "
+        f"case when json_type(rec) = 'OBJECT' then {extra} end as _extra "
+        f"from (select *, json_extract_string(rec, {paths}) as v from ({records}))"
+    )
+
+
+def settle(con: duckdb.DuckDBPyConnection, spec: SourceSpec, sink, rows: str) -> list[int]:
+    """Insert the certainly-fine documents of relation `rows` into raw; return the other documents' keys.
+
+    `rows` has `_doc` (the unit handed back), `_row`, `_sub`, `_sure`, one text column per field and `_extra`.
+    """
+    email = spec.email_field
+    checks = [value_ok(f, f'r."{f.name}"', sink.latest) for f in spec.fields]
+    join, norm, problem = "", "null", "null"
+    if email is not None:
+        col = f'r."{email.name}"'
+        con.execute(f"create or replace temp table _lh_plain as select *, {plain_address(col)} as _plain from {rows} r")
+        rows = "_lh_plain"
+        odd = [v for (v,) in con.execute(
+            f'select distinct "{email.name}" from {rows} r where {col} is not null and not r._plain'
+        ).fetchall()]
+        table = pa.table({
+            "raw": pa.array(odd, pa.string()),
+            "email": pa.array([normalize_email(v).email for v in odd], pa.string()),
+            "problem": pa.array([normalize_email(v).problem for v in odd], pa.string()),
+        })
+        con.register("_lh_emails", table)
+        join = f"left join _lh_emails e on e.raw = {col}"
+        norm = f"case when r._plain then lower({col}) else e.email end"
+        problem = "case when r._plain then null else e.problem end"
+        if email.not_empty:
+            checks.append(f"({norm}) is not null")
+    ok = " and ".join(["r._sure", *checks])
+    con.execute(
+        f"create or replace temp table _lh_checked as select r.*, {norm} as {EMAIL_NORMALIZED}, "
+        f"{problem} as {EMAIL_PROBLEM}, coalesce({ok}, false) as _ok from {rows} r {join}"
+    )
+    if email is not None:
+        con.unregister("_lh_emails")
+        con.execute("drop table _lh_plain")
+    doubtful = sorted(d for (d,) in con.execute("select distinct _doc from _lh_checked where not _ok").fetchall())
+    sink.python_docs += len(doubtful)
+    keep = "_doc not in (select _doc from _lh_checked where not _ok)"
+    if spec.keep_extra:
+        keys = con.execute(
+            f"select distinct unnest(json_keys(_extra)) from _lh_checked where _extra is not null and {keep}"
+        ).fetchall()
+        sink.note_extra(k for (k,) in keys)
+    cols = ", ".join(f'"{c}"' for c in spec.columns)
+    inserted = con.execute(
+        f"insert into raw.{spec.table} ({cols}, _extra, _file_id, _file, _row, _sub, _loaded_at) "
+        f"select {cols}, _extra, ?, ?, _row, _sub, ?::timestamp from _lh_checked where {keep}",
+        [sink.file_id, sink.rel, sink.loaded_at],
+    ).fetchone()[0]
+    sink.loaded += inserted
+    con.execute("drop table _lh_checked")
+    return doubtful
+
+
+def _process(con, spec: SourceSpec, sink, path_values: dict, docs: str,
+             python_doc: Callable[[int], None]) -> None:
+    """Records → fields → checks for the documents in relation `docs`; doubtful ones go to `python_doc`."""
+    con.execute("set enable_progress_bar = false")
+    con.execute(f"create or replace temp view _lh_rows as {_fields_sql(spec, _identity_records(docs), path_values)}")
+    for doc in settle(con, spec, sink, "_lh_rows"):
+        python_doc(doc)
+    con.execute("drop view _lh_rows")
+
+
+def _jsonl_slices(path: Path):
+    """(first line number, bytes) slices of whole lines, about CHUNK_BYTES each."""
+    lineno = 1
+    with open(path, "rb") as fh:
+        tail = b""
+        while True:
+            block = fh.read(CHUNK_BYTES)
+            if not block:
+                if tail:
+                    yield lineno, tail
+                return
+            block = tail + block
+            cut = block.rfind(b"\n") + 1
+            if cut == 0:
+                tail = block
+                continue
+            yield lineno, block[:cut]
+            lineno += block.count(b"\n", 0, cut)
+            tail = block[cut:]
+
+
+def load_jsonl(con, path: Path, spec: SourceSpec, sink, path_values: dict, python_line: Callable[[int, bytes], None]):
+    for first, data in _jsonl_slices(path):
+        nl = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
+        ends = nl + 1 if data.endswith(b"\n") else np.append(nl + 1, len(data))
+        offsets = np.concatenate([[0], ends]).astype(np.int64)
+        n = len(offsets) - 1
+        lines = pa.LargeBinaryArray.from_buffers(pa.large_binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+        con.register("_lh_lines", pa.table({"_doc": pa.array(np.arange(first, first + n, dtype=np.int64)), "line": lines}))
+        # text that is not UTF-8, not JSON, or holds escapes Python may read differently goes to Python
+        con.execute(
+            f"""create or replace temp table _lh_text as
+            select _doc, t, t is not null and json_valid(t) and not starts_with(t, chr(65279))
+                   and not (contains(t, '\\u') and regexp_matches(t, '\\\\u[dD][89a-fA-F]')) as fine
+            from (select _doc, try(decode(line)) as t from _lh_lines)
+            where t is null or trim(t, {_WS}) <> ''"""
+        )
+        con.unregister("_lh_lines")
+        doubtful = [d for (d,) in con.execute("select _doc from _lh_text where not fine order by _doc").fetchall()]
+        sink.python_docs += len(doubtful)
+        con.execute("create or replace temp view _lh_docs as select _doc, t as doc from _lh_text where fine")
+
+        def line_of(doc: int, data=data, offsets=offsets, first=first) -> bytes:
+            i = doc - first
+            return data[offsets[i]:offsets[i + 1]]
+
+        _process(con, spec, sink, path_values, "_lh_docs", lambda d, line_of=line_of: python_line(d, line_of(d)))
+        for d in doubtful:
+            python_line(d, line_of(d))
+        con.execute("drop view _lh_docs")
+        con.execute("drop table _lh_text")
+        sink.flush()
+
+
+def load_json_file(con, path: Path, spec: SourceSpec, sink, path_values: dict,
+                   python_doc: Callable[[int, Any], None]) -> None:
+    """A `.json` file: an array of documents, or one whole-file document (row 0)."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    size = max(path.stat().st_size + 1, 16 * 1024 * 1024)
+    fmt = "array" if head[:1] == b"[" else "unstructured"
+    try:
+        con.execute(
+            f"create or replace temp table _lh_read as select json::varchar as doc "
+            f"from read_json_objects(?, format = '{fmt}', maximum_object_size = {min(size, 2**32 - 1)})",
+            [str(path)],
+        )
+    except duckdb.Error as exc:
+        raise _Unsupported(str(exc)) from None
+    # a table keeps insertion order: rowid is the element's place in the array (rows added inside a
+    # transaction are numbered from a large offset, hence the minimum)
+    con.execute("create or replace temp table _lh_docs as select (rowid - (select min(rowid) from _lh_read) + 1)"
+                "::bigint as _doc, doc from _lh_read")
+    con.execute("drop table _lh_read")
+    if fmt == "unstructured":
+        if con.execute("select count(*) from _lh_docs").fetchone()[0] != 1:
+            raise _Unsupported("not exactly one JSON document")
+        con.execute("update _lh_docs set _doc = 0")
+
+    def fallback(doc: int) -> None:
+        if doc == 0:
+            raise _Unsupported("the whole-file document needs the Python path")
+        (text,) = con.execute("select doc from _lh_docs where _doc = ?", [doc]).fetchone()
+        python_doc(doc, json.loads(text))
+
+    _process(con, spec, sink, path_values, "_lh_docs", fallback)
+    con.execute("drop table _lh_docs")
+    sink.flush()
+
+
+Unsupported = _Unsupported
+
+
+class ColumnBatch:
+    """Records read by a Python reader, checked by DuckDB in one go (see `settle`).
+
+    `add` takes a record's field values (text, in `spec.fields` order), its `_extra` JSON and its place;
+    `unit` is whatever the caller needs to settle the record itself when DuckDB is unsure (`python_record`).
+    """
+
+    def __init__(self, con, spec: SourceSpec, sink, python_record: Callable[[Any], None], size: int = 50_000):
+        self.con, self.spec, self.sink, self.python_record, self.size = con, spec, sink, python_record, size
+        self.names = [f.name for f in spec.fields]
+        self.values: list[list[str | None]] = []
+        self.extra: list[str | None] = []
+        self.place: list[tuple[int, int]] = []
+        self.units: list[Any] = []
+
+    def add(self, values: list[str | None], extra: str | None, row: int, sub: int, unit: Any) -> None:
+        self.values.append(values)
+        self.extra.append(extra)
+        self.place.append((row, sub))
+        self.units.append(unit)
+        if len(self.values) >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.values:
+            return
+        units = self.units
+        try:
+            table = self._table()
+        except (UnicodeEncodeError, pa.ArrowException):  # text Arrow cannot hold (lone surrogates): Python decides
+            self._reset()
+            for unit in units:
+                self.python_record(unit)
+            return
+        self._reset()
+        self.con.execute("set enable_progress_bar = false")
+        self.con.register("_lh_batch", table)
+        try:
+            doubtful = settle(self.con, self.spec, self.sink, "_lh_batch")
+        finally:
+            self.con.unregister("_lh_batch")
+        for i in doubtful:
+            self.python_record(units[i])
+
+    def _table(self) -> pa.Table:
+        n = len(self.values)
+        cols = list(zip(*self.values, strict=True)) if n else [[] for _ in self.names]
+        rows, subs = zip(*self.place, strict=True)
+        arrays = {
+            "_doc": pa.array(np.arange(n, dtype=np.int64)),
+            "_row": pa.array(rows, pa.int32()),
+            "_sub": pa.array(subs, pa.int32()),
+            "_sure": pa.array(np.ones(n, dtype=bool)),
+        }
+        arrays |= {name: pa.array(col, pa.string()) for name, col in zip(self.names, cols, strict=True)}
+        arrays["_extra"] = pa.array(self.extra, pa.string())
+        return pa.table(arrays)
+
+    def _reset(self) -> None:
+        self.values, self.extra, self.place, self.units = [], [], [], []
