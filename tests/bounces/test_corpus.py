@@ -21,9 +21,9 @@ def test_corpus_accuracy(corpus, capsys):
     figures = _bench().run(corpus, show=10)
     print(capsys.readouterr().out)
     assert figures["quarantined"] == 0
-    assert figures["reason_accuracy"] >= 0.90
-    assert figures["class_accuracy"] >= 0.93
-    assert figures["hard_accuracy"] >= 0.95
+    assert figures["reason_accuracy"] >= 0.95
+    assert figures["class_accuracy"] >= 0.96
+    assert figures["hard_accuracy"] >= 0.97
 
 
 def test_every_corpus_message_parses_without_crashing(corpus):

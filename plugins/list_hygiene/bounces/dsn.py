@@ -130,14 +130,29 @@ COMMAND_RE = re.compile(
     r"(?:in reply to|after|smtp command[:\s\-]*|while sending|response to|error in|failed at|did not like (?:our )?)"
     r"\s*(?:the )?(?:end of )?(data|rcpt(?: to)?|mail from|helo|ehlo|connect|starttls|auth)\b"
     r"|\[(rcpt_to|mail_from|data)\]"
-    # qmail-remote's own words for a refusal of the recipient / of the sender
-    r"|does not like (recipient|sender)\b",
-    re.I,
-)
+    # "(Error following RCPT command)", "error following the DATA command"
+    r"|following (?:the )?(data|rcpt(?: to)?|mail from|helo|ehlo|starttls|auth) command"
+    # qmail-remote's own words: a refusal of the recipient / of the sender, and the furthest stage a
+    # failed session reached ("most progress was RCPT TO response")
+    r"|does not like (recipient|sender)\b"
+    r"|most progress was (rcpt to|mail from|data|helo|ehlo|connect)\b"
+    # the server's greeting, before any command: Exim's "SMTP error from remote mail server after initial connection"
+    r"|(?:in reply to|after) (?:the )?initial (connection|greeting)\b",
+)  # matched against lower-cased text: without re.I the engine skips fast to the alternatives' first letters
 #: how _with_command names each command, whatever spelling the report used
-COMMAND_NAMES = {"RCPT": "RCPT TO", "RCPT_TO": "RCPT TO", "MAIL_FROM": "MAIL FROM", "RECIPIENT": "RCPT TO", "SENDER": "MAIL FROM"}
-TRANSCRIPT_SEND_RE = re.compile(r">>>\s*(data|rcpt to|mail from|helo|ehlo|starttls|auth)\b", re.I)
-TRANSCRIPT_ERROR_RE = re.compile(r"<<<\s*[45]\d\d", re.I)
+COMMAND_NAMES = {
+    "RCPT": "RCPT TO",
+    "RCPT_TO": "RCPT TO",
+    "MAIL_FROM": "MAIL FROM",
+    "RECIPIENT": "RCPT TO",
+    "SENDER": "MAIL FROM",
+    "CONNECTION": "CONNECT",
+    "GREETING": "CONNECT",
+}
+TRANSCRIPT_SEND_RE = re.compile(r">>>\s*(data|rcpt to|mail from|helo|ehlo|starttls|auth)\b")
+TRANSCRIPT_ERROR_RE = re.compile(r"<<<\s*[45]\d\d")
+#: where Sendmail's transcript of one SMTP session begins ("... while talking to mx.example.com.:")
+TRANSCRIPT_SESSION_RE = re.compile(r"while talking to\b")
 
 
 def _smtp_command(*texts: str | None) -> str | None:
@@ -145,12 +160,18 @@ def _smtp_command(*texts: str | None) -> str | None:
     for text in texts:
         if not text:
             continue
+        text = text.lower()  # the patterns are lower-case (see COMMAND_RE)
         match = COMMAND_RE.search(text)
         if match:
             command = next(group for group in match.groups() if group).upper()
             return COMMAND_NAMES.get(command, command)
         error = TRANSCRIPT_ERROR_RE.search(text)
         sent = list(TRANSCRIPT_SEND_RE.finditer(text, 0, error.start() if error else len(text)))
+        if error:
+            sessions = list(TRANSCRIPT_SESSION_RE.finditer(text, 0, error.start()))
+            if sessions and not any(command.start() > sessions[-1].start() for command in sent):
+                # the session shows the server's error before we sent anything: its greeting refused us
+                return "CONNECT"
         if sent:  # the last command we sent before the error (or at all, when the reply is not quoted)
             return sent[-1].group(1).upper()
     return None
@@ -609,10 +630,31 @@ def _fill_from_text(record: BounceRecord, notification: str, alone: bool = False
     text = chunks.get(record.recipient.lower())
     if not text and alone and _has_error_code(body):
         text = body[:2000]
+    elif text and alone:
+        # the report explains the one failure in the paragraph just above the recipient's entry
+        # ("The user's account is disabled.\n\n<a@example.com>: 550 user unknown")
+        text = " ".join(filter(None, [_explanation_before(body, body.find(text)), text]))
     if text:
         record.diagnostic = _clean(" ".join(filter(None, [record.diagnostic, text])))
         record.status = _best_status(record.status, text)
         record.reply_code = record.reply_code or _reply_of(text)
+
+
+def _explanation_before(body: str, position: int) -> str | None:
+    """The last paragraph of the text before ``position`` when it is a short sentence, else None.
+
+    Banners ("----- The following addresses had permanent fatal errors -----") and SMTP transcript
+    lines are no explanation.
+    """
+    if position <= 0:
+        return None
+    paragraphs = [part.strip() for part in re.split(r"\n\s*\n", body[:position]) if part.strip()]
+    if not paragraphs:
+        return None
+    last = _clean(paragraphs[-1]) or ""
+    if len(last) > 300 or not re.search(r"[^\W\d_]{3,}.*[.!]\s*$", last) or re.match(r"^[-=*_#<>]", last):
+        return None
+    return last
 
 
 def _embedded_dsn(notification: str, source: str) -> list[BounceRecord]:
@@ -899,6 +941,10 @@ def _recipient_chunks(text: str, recipients: list[str]) -> dict[str, str]:
         opens_line = not re.search(r"[^\s<>\"'(\[]", text[line_start : match.start()])
         if address in wanted or opens_line:
             marks.append((match.start(), address))
+    # Sendmail's "550 example.net (smtp)... 550 Host unknown": an entry about another target (a host)
+    for match in TARGET_LINE_RE.finditer(text):
+        marks.append((match.start(), "host:" + match.group(1).lower()))
+    marks.sort()
     chunks: dict[str, str] = {}
     for number, (start, address) in enumerate(marks):
         if address not in wanted or address in chunks:
@@ -906,11 +952,32 @@ def _recipient_chunks(text: str, recipients: list[str]) -> dict[str, str]:
         end = len(text)
         for later, other in marks[number + 1 :]:
             if other != address:
-                end = _transcript_start(text, later)
+                end = _chunk_start(text, later)
                 break
-        start = _transcript_start(text, start)
+        start = _chunk_start(text, start)
         chunks[address] = text[start : max(end, start)]
     return chunks
+
+
+#: a Sendmail entry line about a host (and the mailer that reached it) rather than an address:
+#: "421 mx.example.net (smtp)... Deferred: Connection timed out"
+TARGET_LINE_RE = re.compile(
+    r"^[245]\d\d (?:[245]\.\d{1,3}\.\d{1,3} )?([a-z0-9][\w\-]*(?:\.[\w\-]+)+) \([\w\-]+\)\.\.\. ", re.I | re.M
+)
+
+
+def _chunk_start(text: str, position: int) -> int:
+    """Where the text about the address at ``position`` begins.
+
+    The line's own label before the address belongs to it ("User's mailbox is full: <a@example.com>",
+    "554 <a@example.com>... ") unless another address stands there too; so does the SMTP transcript
+    just above it (see _transcript_start).
+    """
+    line_start = text.rfind("\n", 0, position) + 1
+    prefix = text[line_start:position]
+    if len(prefix) <= 120 and not ADDRESS_RE.search(prefix):
+        position = line_start
+    return _transcript_start(text, position)
 
 
 TRANSCRIPT_LINE_RE = re.compile(r"^\s*(?:\.{3} )?(?:while talking to\b|>>>|<<<)", re.I)
@@ -969,7 +1036,9 @@ def _parse_text_bounce(msg: Message, notification: str, subject: str | None, sou
         if enclosed is not None:
             recipients = [address for _, address in getaddresses(enclosed.get_all("To", []) or []) if address][:1]
     chunks = _recipient_chunks(body, recipients)
-    preamble_end = min((body.lower().find(r.lower()) for r in recipients if body.lower().find(r.lower()) >= 0), default=0)
+    mentions = [body.lower().find(r.lower()) for r in recipients]
+    # the text before the first recipient's entry (its own line label belongs to the entry, see _chunk_start)
+    preamble_end = min((_chunk_start(body, at) for at in mentions if at >= 0), default=0)
     preamble = body[:preamble_end]
     records = []
     for recipient in recipients or [None]:
