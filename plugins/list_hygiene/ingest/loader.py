@@ -54,6 +54,7 @@ class FileResult:
     rows_quarantined: int = 0
     extra_columns: list[str] = field(default_factory=list)
     error: str | None = None
+    rows_unchanged: int = 0  # snapshot sources: rows identical to a row landed from an earlier file
 
 
 @dataclass
@@ -63,7 +64,9 @@ class IngestReport:
     def by_source(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
         for f in self.files:
-            s = out.setdefault(f"{f.platform}/{f.entity}", {"files": 0, "rows": 0, "quarantined": 0, "failed": 0})
+            s = out.setdefault(f"{f.platform}/{f.entity}",
+                               {"files": 0, "rows": 0, "quarantined": 0, "unchanged": 0, "failed": 0})
+            s["unchanged"] += f.rows_unchanged
             s["files"] += f.status == "loaded"
             s["rows"] += f.rows_loaded
             s["quarantined"] += f.rows_quarantined
@@ -95,6 +98,7 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
             bytes bigint, rows_loaded bigint, rows_quarantined bigint, extra_columns varchar,
             status varchar, error varchar, loaded_at timestamp)"""
     )
+    con.execute("alter table raw._manifest add column if not exists rows_unchanged bigint")
     con.execute(
         """create table if not exists raw.quarantine (
             file_id varchar, platform varchar, entity varchar, file varchar, row_number integer,
@@ -557,13 +561,32 @@ def load_file(
     except Exception:
         con.rollback()
         raise
+    unchanged = drop_unchanged(con, spec, file_id) if spec.snapshot and status == "loaded" else 0
     con.execute(
-        "insert into raw._manifest values (?,?,?,?,?,?,?,?,?,?,?,?)",
-        [file_id, platform, entity, rel, digest, path.stat().st_size, sink.loaded, sink.quarantined,
-         json.dumps(sorted(sink.extra_columns)) if sink.extra_columns else None, status, error, loaded_at],
+        "insert into raw._manifest (file_id, platform, entity, path, sha256, bytes, rows_loaded, rows_quarantined, "
+        "extra_columns, status, error, loaded_at, rows_unchanged) values (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [file_id, platform, entity, rel, digest, path.stat().st_size, sink.loaded - unchanged, sink.quarantined,
+         json.dumps(sorted(sink.extra_columns)) if sink.extra_columns else None, status, error, loaded_at, unchanged],
     )
     con.commit()
-    return FileResult(rel, platform, entity, status, sink.loaded, sink.quarantined, sorted(sink.extra_columns), error)
+    return FileResult(rel, platform, entity, status, sink.loaded - unchanged, sink.quarantined,
+                      sorted(sink.extra_columns), error, rows_unchanged=unchanged)
+
+
+def drop_unchanged(con: duckdb.DuckDBPyConnection, spec: SourceSpec, file_id: str) -> int:
+    """Snapshot sources: remove the rows of this file that are identical (every column, `_extra` included) to
+    a row landed from an earlier file, and return how many. An unchanged contact adds nothing a model could
+    use (staging keeps the latest version per id by its modification time), but a full CRM snapshot every
+    day would otherwise grow raw, and everything reading it, by the whole list per day."""
+    cols = [*spec.columns, "_extra"]
+    same = " and ".join(f'o."{c}" is not distinct from n."{c}"' for c in cols)
+    return con.execute(
+        f"""delete from raw.{spec.table} d where d._file_id = ? and d.rowid in (
+                select n.rowid from raw.{spec.table} n semi join raw.{spec.table} o
+                on {same} and o._file_id <> n._file_id
+                where n._file_id = ?)""",
+        [file_id, file_id],
+    ).fetchone()[0]
 
 
 def ingest(

@@ -53,6 +53,9 @@ class SourceSpec:
     # keys/columns that are known and deliberately not typed: kept in `_extra`, not reported as drift
     known_extra: frozenset[str] = frozenset()
     dedupe_key: str = ""  # documentation: how staging/intermediate deduplicate this source
+    # a full snapshot exported again and again (CRM contacts, audience lists): only rows that differ from
+    # every row already landed are kept; the rest are counted as `rows_unchanged` in the manifest
+    snapshot: bool = False
 
     @property
     def table(self) -> str:
@@ -129,6 +132,7 @@ HUBSPOT_CONTACTS = SourceSpec(
         Field("sms_consent", "SMS consent", BOOL),
         Field("last_activity_date", "Last Activity Date", DATETIME),
     ),
+    snapshot=True,
     dedupe_key="Record ID; the latest Last Modified Date wins (an export is a snapshot)",
 )
 
@@ -217,6 +221,7 @@ MAILCHIMP_MEMBERS = SourceSpec(
     description="Mailchimp audience export (subscribed / unsubscribed / cleaned CSVs).",
     fields=_MC_COMMON + (Field("member_status", "", TEXT),),
     derived=_mailchimp_status,
+    snapshot=True,
     dedupe_key="email; the latest LAST_CHANGED wins",
 )
 
@@ -398,6 +403,7 @@ SENDGRID_SUPPRESSIONS = SourceSpec(
         Field("suppression_list", "suppression_list", not_empty=True),
     ),
     from_path=_sendgrid_list_from_path,
+    snapshot=True,
     dedupe_key="suppression list + email (the list holds one row per address; the latest `created` wins)",
 )
 
@@ -651,6 +657,7 @@ HUBSPOT_COMPANIES = SourceSpec(
         Field("create_date", "Create Date", DATETIME),
         Field("last_modified_date", "Last Modified Date", DATETIME),
     ),
+    snapshot=True,
     dedupe_key="Record ID; the latest Last Modified Date wins",
 )
 
@@ -688,6 +695,7 @@ SALESFORCE_CONTACTS = SourceSpec(
         Field("mailing_postal_code", "MailingPostalCode"),
         Field("mailing_country", "MailingCountry"),
     ),
+    snapshot=True,
     dedupe_key="Id; the latest LastModifiedDate wins",
 )
 
@@ -709,6 +717,7 @@ SALESFORCE_LEADS = SourceSpec(
         Field("postal_code", "PostalCode"),
         Field("country", "Country"),
     ),
+    snapshot=True,
     dedupe_key="Id; the latest LastModifiedDate wins",
 )
 
@@ -734,6 +743,7 @@ SALESFORCE_ACCOUNTS = SourceSpec(
         Field("created_date", "CreatedDate", ISO_TS),
         Field("last_modified_date", "LastModifiedDate", ISO_TS),
     ),
+    snapshot=True,
     dedupe_key="Id; the latest LastModifiedDate wins",
 )
 
@@ -817,6 +827,7 @@ PIPEDRIVE_PERSONS = SourceSpec(
         "primary_email", "im", "birthday", "job_title", "notes", "delete_time", "postal_address_subpremise",
         "postal_address_sublocality", "postal_address_admin_area_level_2", "postal_address_formatted_address",
     }),
+    snapshot=True,
     dedupe_key="person id; the latest update_time wins",
 )
 
@@ -854,6 +865,7 @@ PIPEDRIVE_ORGANIZATIONS = SourceSpec(
         "address_admin_area_level_2", "address_formatted_address",
         "_email", "_phone", "_mobile", "_org_id", "_org_name",
     }),
+    snapshot=True,
     dedupe_key="organization id; the latest update_time wins",
 )
 

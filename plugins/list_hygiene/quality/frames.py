@@ -67,7 +67,7 @@ def source_volume(con: duckdb.DuckDBPyConnection, knobs: dict[str, Any], run_id:
     since = last_passing_run_at(con, run_id)
     landed = con.execute(
         """select platform || '/' || entity as source,
-                  sum(coalesce(rows_loaded, 0) + coalesce(rows_quarantined, 0)) as rows
+                  sum(coalesce(rows_loaded, 0) + coalesce(rows_unchanged, 0) + coalesce(rows_quarantined, 0)) as rows
            from raw._manifest
            where status = 'loaded' and (?::timestamp is null or loaded_at > ?::timestamp)
            group by 1 order by 1""",
