@@ -1,21 +1,42 @@
 """How fast does the generator write events? (issue 8 asks for >= 1 M events/s at scale)
 
-    .venv/bin/python bench/generate_speed.py [--contacts 100000] [--days 30] [--seed 7]
+    .venv/bin/python bench/generate_speed.py [--contacts 100000] [--days 30] [--seed 7] [--runs 1]
+                                             [--workers N] [--stages]
 
 Prints rows per platform/entity, the wall time of a whole `generate` call (after a small warm-up run that
 pays for imports and DuckDB's first query) and events written per second. "Events" are the
 event-stream rows (SendGrid events + SES notifications + Mailchimp email-activity rows).
+
+`--workers N` sets the writer threads (default: one per core, at most 4; 1 = everything in one thread, one step
+after the other). `--stages` runs with one thread and prints each step's wall and CPU time, to see where the time goes.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import resource
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import list_hygiene.generate as gen
 from list_hygiene.generate import generate
+
+STEPS = ("build_population", "build_sends", "simulate", "summarize", "write_more", "write_sendgrid", "write_ses",
+         "write_mailchimp_reports", "write_hubspot", "write_hubspot_updates", "write_mailchimp_members",
+         "write_mailbox")
+
+
+def _timed(name: str, fn: Callable, times: dict[str, tuple[float, float]]) -> Callable:
+    def run(*args: object, **kwargs: object) -> object:
+        t0, c0 = time.perf_counter(), time.process_time()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            times[name] = (time.perf_counter() - t0, time.process_time() - c0)
+    return run
 
 
 def main() -> None:
@@ -25,7 +46,14 @@ def main() -> None:
     ap.add_argument("--start", default="2026-08-01")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=gen.WORKERS)
+    ap.add_argument("--stages", action="store_true", help="one thread; print each step's wall and CPU time")
     args = ap.parse_args()
+    gen.WORKERS = 1 if args.stages else args.workers
+    times: dict[str, tuple[float, float]] = {}
+    if args.stages:
+        for name in STEPS:
+            setattr(gen, name, _timed(name, getattr(gen, name), times))
     with tempfile.TemporaryDirectory() as tmp:  # warm-up: imports, DuckDB's first query
         generate(Path(tmp), contacts=200, days=7)
     best = cpu_best = None
@@ -41,10 +69,16 @@ def main() -> None:
     events = counts["sendgrid/events"] + counts["ses/events"] + counts["mailchimp/email_activity"]
     for k, v in sorted(counts.items()):
         print(f"{k:28s} {v:>12,d}")
-    print(f"contacts={args.contacts:,} days={args.days} events={events:,} bytes={size:,}")
+    if times:
+        print(f"{'step (last run)':28s} {'wall s':>8s} {'cpu s':>8s}")
+        for name in STEPS:
+            wall, cpu = times.get(name, (0.0, 0.0))
+            print(f"{name:28s} {wall:8.2f} {cpu:8.2f}")
+    print(f"contacts={args.contacts:,} days={args.days} events={events:,} bytes={size:,} writer threads={gen.WORKERS}")
     print(f"wall {best:.2f} s  ->  {events / best:,.0f} events/s (all rows: {sum(counts.values()) / best:,.0f}/s)")
     # CPU seconds of all threads: a fairer figure on a shared machine
     print(f"cpu  {cpu_best:.2f} s  ->  {events / cpu_best:,.0f} events per CPU-second")
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,11 @@ every send's outcome only on (seed, contacts, send), so consecutive windows add 
 from __future__ import annotations
 
 import datetime as dt
+import os
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 from . import scenarios as sc
 from .model import SIM_ORIGIN, build_population, build_sends, day_number, simulate
@@ -32,11 +36,32 @@ from .writers_more import write_more
 __all__ = ["generate", "SCENARIOS", "MALFORMED", "Scenario", "Malformed", "last_run_malformed"]
 
 _last_malformed: list[Malformed] = []
+T = TypeVar("T")
+WORKERS = min(4, os.cpu_count() or 1)  # writer threads; 1 = every step in the calling thread, one after the other
 
 
 def last_run_malformed() -> list[Malformed]:
     """The malformed rows of the last `generate` call in this process (their exact files and rows)."""
     return list(_last_malformed)
+
+
+class _Inline:
+    """An executor that runs each job when it is submitted (WORKERS = 1: for profiling and plain tracebacks)."""
+
+    def __enter__(self) -> _Inline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def submit(self, fn: Callable[..., T], *args: object) -> Future[T]:
+        done: Future[T] = Future()
+        done.set_result(fn(*args))
+        return done
+
+
+def _executor() -> ThreadPoolExecutor | _Inline:
+    return ThreadPoolExecutor(max_workers=WORKERS) if WORKERS > 1 else _Inline()
 
 
 def generate(out: Path, contacts: int = 300, days: int = 115, start: dt.date = dt.date(2026, 8, 1), seed: int = 7,
@@ -51,18 +76,23 @@ def generate(out: Path, contacts: int = 300, days: int = 115, start: dt.date = d
     first_day = min(day_number(SIM_ORIGIN), day_number(start) - 30)
     sends = build_sends(first_day, day_number(start) + days, seed)
     scripted = sc.scripts(pop.n_random) if scenarios else None
-    ev, state = simulate(pop, sends, seed, win.start_ts, win.end_ts, scripted)
-    summ = summarize(pop, ev)
-
-    counts: dict[str, int] = {}
-    placed: dict[str, int] = {}
-    counts["hubspot/contacts"] = write_hubspot(out, pop, summ, win, seed, malformed, placed)
-    counts["hubspot/contacts"] += write_hubspot_updates(out, pop, summ, win)
-    counts["sendgrid/events"] = write_sendgrid(out, pop, sends, ev, win, malformed, placed)
-    counts["mailchimp/members"] = write_mailchimp_members(out, pop, state, sends, summ, win, seed, malformed, placed)
-    counts["mailchimp/campaigns"], counts["mailchimp/email_activity"] = write_mailchimp_reports(out, pop, sends, ev, win)
-    counts["ses/events"] = write_ses(out, pop, sends, ev, win)
-    counts |= write_more(out, pop, start, days, seed)  # Postmark, Mailgun, SFMC, Zoho, HubSpot companies, Salesforce, Pipedrive
+    with _executor() as pool:  # the writers spend their time in DuckDB and numpy, which run without the GIL
+        more = pool.submit(write_more, out, pop, start, days, seed)  # its own senders: needs only the population
+        ev, state = simulate(pop, sends, seed, win.start_ts, win.end_ts, scripted)
+        summ = summarize(pop, ev)
+        placed: dict[str, int] = {}
+        sendgrid = pool.submit(write_sendgrid, out, pop, sends, ev, win, malformed, placed)
+        ses = pool.submit(write_ses, out, pop, sends, ev, win)
+        reports = pool.submit(write_mailchimp_reports, out, pop, sends, ev, win)
+        hubspot = pool.submit(write_hubspot, out, pop, summ, win, seed, malformed, placed)
+        members = pool.submit(write_mailchimp_members, out, pop, state, sends, summ, win, seed, malformed, placed)
+        counts: dict[str, int] = {}
+        counts["hubspot/contacts"] = hubspot.result() + write_hubspot_updates(out, pop, summ, win)
+        counts["sendgrid/events"] = sendgrid.result()
+        counts["mailchimp/members"] = members.result()
+        counts["mailchimp/campaigns"], counts["mailchimp/email_activity"] = reports.result()
+        counts["ses/events"] = ses.result()
+        counts |= more.result()  # Postmark, Mailgun, SFMC, Zoho, HubSpot companies, Salesforce, Pipedrive
     counts["mailbox/messages"] = write_mailbox(out, pop, start, days, seed, malformed)  # raw bounce messages (.eml)
     _last_malformed[:] = sc.malformed_rows(start, days, placed) if malformed else []
     return counts

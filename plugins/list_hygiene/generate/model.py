@@ -11,6 +11,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .send_draws import SendDraws
 
 DAY = 86_400
 PLATFORMS = ("sendgrid", "mailchimp", "ses")  # ESPs, by code 0, 1, 2
@@ -187,6 +191,24 @@ class Population:
 NEVER = np.iinfo(np.int64).max
 
 
+# address styles: first-name part + last-name part + the contact's index, i.e. "{f}.{la}{i}", "{f0}{la}{i}",
+# "{f}{i}" and "{f}_{la}.{i}" (f: first name, f0: its initial, la: last name, lower case)
+EMAIL_STYLES = (("{f}.", "{la}"), ("{f0}", "{la}"), ("{f}", ""), ("{f}_", "{la}."))
+
+
+def _emails(fi: np.ndarray, li: np.ndarray, di: np.ndarray, pattern: np.ndarray) -> list[str]:
+    """Each contact's address, column-wise: the name parts are formatted once per (style, name), joined by Arrow."""
+    fl = [x.lower() for x in FIRST_NAMES]
+    ll = [x.lower() for x in LAST_NAMES]
+    heads = pa.array([h.format(f=f, f0=f[0]) for h, _ in EMAIL_STYLES for f in fl])
+    mids = pa.array([m.format(la=x) for _, m in EMAIL_STYLES for x in ll])
+    domains = pa.array(["@" + d for d in DOMAINS])
+    index = pc.cast(pa.array(np.arange(len(fi))), pa.string())
+    return pc.binary_join_element_wise(heads.take(pa.array(pattern * len(fl) + fi)),
+                                       mids.take(pa.array(pattern * len(ll) + li)), index,
+                                       domains.take(pa.array(di)), "").to_pylist()
+
+
 def build_population(contacts: int, seed: int, scenario_rows: list[dict]) -> Population:
     n = contacts
     rng = np.random.default_rng([seed, 1, n])
@@ -195,13 +217,9 @@ def build_population(contacts: int, seed: int, scenario_rows: list[dict]) -> Pop
     li = rng.integers(0, len(LAST_NAMES), n)
     di = rng.choice(len(DOMAINS), size=n, p=DOMAIN_WEIGHTS / DOMAIN_WEIGHTS.sum())
     pattern = rng.integers(0, 4, n)
-    first = [FIRST_NAMES[i] for i in fi]
-    last = [LAST_NAMES[i] for i in li]
-    fl = [x.lower() for x in FIRST_NAMES]
-    ll = [x.lower() for x in LAST_NAMES]
-    styles = ("{f}.{la}{i}", "{f0}{la}{i}", "{f}{i}", "{f}_{la}.{i}")
-    email = [styles[pt].format(f=fl[a], f0=fl[a][0], la=ll[b], i=i) + "@" + DOMAINS[d]
-             for i, (a, b, d, pt) in enumerate(zip(fi.tolist(), li.tolist(), di.tolist(), pattern.tolist(), strict=True))]
+    first = np.array(FIRST_NAMES, dtype=object)[fi].tolist()
+    last = np.array(LAST_NAMES, dtype=object)[li].tolist()
+    email = _emails(fi, li, di, pattern)
 
     # platform membership: a home ESP for about half, ~10% of all in a second one; the rest are CRM-only
     home = rng.choice(4, size=n, p=[0.22, 0.16, 0.08, 0.54])  # 3 = no ESP (CRM-only contacts)
@@ -406,6 +424,112 @@ class State:
     clean_send: np.ndarray  # (3, n)
 
 
+def _random_recipients(pop: Population, sends: Sends, s: int, seed: int, state: State, acc: _Acc,
+                       materialize: bool) -> None:
+    """One send to the random contacts of its audience: update the suppression state, keep the events if asked.
+
+    Arrays below are aligned with `aud` (the audience, ascending contact indices); `u(row, contacts)` are the
+    send's draws (send_draws.py), made only where used.
+    """
+    p, T, uid, nr = int(sends.platform[s]), int(sends.ts[s]), sends.uid[s], pop.n_random
+    u = SendDraws([seed, int(uid) & 0xFFFFFFFF, int(uid) >> 32, nr], nr)
+    aud = np.nonzero(pop.member[p, :nr] & (pop.created[:nr] < T))[0]
+    if sends.kind[s] == 1:
+        aud = aud[unit_hash(seed, aud, int(sends.series_day[s]), p) < SERIES_SHARE]
+    stopped = (state.hard_bounced[p][aud] < T) | (state.unsubscribed[p][aud] < T) | (state.complained[p][aud] < T)
+    t0 = T + send_offsets(uid, aud)  # recipients spread over half an hour, fixed per (send, contact)
+
+    # SendGrid drops mail to suppressed addresses; the others simply leave them out
+    if p == SG and materialize:
+        ci = aud[stopped]
+        why = np.where(state.hard_bounced[p][ci] < T, DROP_BOUNCED,
+                       np.where(state.complained[p][ci] < T, DROP_SPAM, DROP_UNSUB)).astype(np.int16)
+        acc.add(p, s, ci, DROPPED, t0[stopped], reason=why, uid=uid)
+    live = ~stopped
+    if materialize:
+        acc.add(p, s, aud[live], PROCESSED, t0[live], uid=uid)
+
+    dead = live & (pop.dead_at[aud] <= T)
+    reached = live & ~dead
+    u0 = np.ones(len(aud))
+    u0[reached] = u(0, aud[reached])
+    block = reached & (u0 < 0.006)
+    soft = reached & ~block & ((pop.flaky[aud] & (u0 > 0.70)) | ((u0 >= 0.006) & (u0 < 0.014)))
+    delivered = reached & ~block & ~soft
+    state.hard_bounced[p][aud[dead]] = T
+    state.clean_send[p][aud[dead]] = s
+
+    # deliveries (SendGrid sometimes defers first); computed the same way whether kept or not
+    ci = aud[delivered]
+    dts = t0[delivered] + 1 + (u(6, ci) * 25).astype(np.int64)
+    deferred = (u(7, ci) > 0.975) if p == SG else np.zeros(len(ci), dtype=bool)
+    dci = ci[deferred]
+    dts[deferred] += 300 + (u(8, dci) * 5400).astype(np.int64)
+
+    if materialize:
+        _bounces_and_deliveries(pop, p, s, uid, acc, u, aud, t0, dead, block, soft, delivered, dts, deferred)
+        # machine opens (Apple MPP prefetch, seconds after delivery)
+        mci = pop.mpp[ci]
+        acc.add(p, s, ci[mci], OPEN, dts[mci] + 2 + (u(4, ci[mci]) * 25).astype(np.int64), machine=True, occ=1,
+                uid=uid)
+        # human opens, fading for decaying contacts
+        age = np.maximum(T - pop.decay_at[ci], 0) / (18 * DAY)
+        p_open = pop.p_open[ci] * np.where(pop.decay_at[ci] < T, np.exp(-age), 1.0)
+        opened = u(1, ci) < p_open
+        oci = ci[opened]
+        ots = dts[opened] + (np.exp(u(3, oci) * 11.5) * 8).astype(np.int64)  # seconds .. ~9 days, log-uniform
+        clicked = u(2, oci) < pop.p_click[oci]
+        cci = oci[clicked]
+        cts = ots[clicked] + 4 + (u(4, cci) * 400).astype(np.int64)
+        acc.add(p, s, oci, OPEN, ots, occ=2, uid=uid)
+        link = (u(8, cci) * len(LINK_PATHS)).astype(np.int16)
+        acc.add(p, s, cci, CLICK, cts, reason=link, occ=3, uid=uid)
+
+    # unsubscribes (SendGrid event, Mailchimp export) and complaints (SES, SendGrid)
+    if p != SES:  # one-click / footer unsubscribes, after opening or straight from the inbox
+        un = (pop.unsub_at[ci] <= T) & (state.unsubscribed[p][ci] == NEVER)
+        uci = ci[un]
+        uts = dts[un] + 600 + (u(4, uci) * 40_000).astype(np.int64)
+        state.unsubscribed[p][uci] = uts
+        state.unsub_send[p][uci] = s
+        if materialize and p == SG:
+            acc.add(p, s, uci, UNSUBSCRIBE, uts, occ=4, uid=uid)
+    if p != MC:
+        cm = (pop.complain_at[ci] <= T) & (state.complained[p][ci] == NEVER)
+        mci2 = ci[cm]
+        mts = dts[cm] + 1800 + (u(3, mci2) * 20000).astype(np.int64)
+        state.complained[p][mci2] = mts
+        if materialize:
+            acc.add(p, s, mci2, COMPLAINT, mts, occ=5, uid=uid)
+
+
+def _bounces_and_deliveries(pop: Population, p: int, s: int, uid: np.uint64, acc: _Acc, u: SendDraws,
+                            aud: np.ndarray, t0: np.ndarray, dead: np.ndarray, block: np.ndarray, soft: np.ndarray,
+                            delivered: np.ndarray, dts: np.ndarray, deferred: np.ndarray) -> None:
+    """The bounce, deferral and delivery events of one send (masks over `aud`; `deferred` over the deliveries)."""
+    ci = aud[delivered]
+    bi = aud[dead]
+    r = _USER_UNKNOWN[(u(8, bi) * len(_USER_UNKNOWN)).astype(int)]
+    host = u(7, bi) < 0.2
+    r = np.where(host, _KIND_IDS[HARD][-2:][(u(8, bi) * 2).astype(int)], r).astype(np.int16)
+    acc.add(p, s, bi, BOUNCE, t0[dead] + 2 + (u(6, bi) * 40).astype(np.int64), reason=r, uid=uid)
+    bi = aud[block]
+    r = _KIND_IDS[BLOCK][(u(8, bi) * len(_KIND_IDS[BLOCK])).astype(int)]
+    acc.add(p, s, bi, BOUNCE, t0[block] + 1 + (u(6, bi) * 20).astype(np.int64), reason=r, uid=uid)
+    bi = aud[soft]
+    u6, u8 = u(6, bi), u(8, bi)
+    full = pop.flaky[bi] | (u(7, bi) < 0.45)
+    r = np.where(full, _MAILBOX_FULL[(u8 * len(_MAILBOX_FULL)).astype(int)],
+                 _KIND_IDS[SOFT][4 + (u8 * 4).astype(int)]).astype(np.int16)
+    delay = np.where(full, 5 + (u6 * 60), 3600 * (1 + u6 * 70)).astype(np.int64)
+    acc.add(p, s, bi, BOUNCE, t0[soft] + delay, reason=r, uid=uid)
+
+    dci = ci[deferred]
+    r = _KIND_IDS[DEFER][(u(8, dci) * len(_KIND_IDS[DEFER])).astype(int)]
+    acc.add(p, s, dci, DEFERRED, t0[delivered][deferred] + 3, reason=r, uid=uid)
+    acc.add(p, s, ci, DELIVERED, dts, uid=uid)
+
+
 def simulate(pop: Population, sends: Sends, seed: int, window_start: int, window_end: int,
              scripted: dict | None = None) -> tuple[Events, State]:
     """Run every send in time order; keep events whose timestamp lies in [window_start, window_end).
@@ -413,12 +537,10 @@ def simulate(pop: Population, sends: Sends, seed: int, window_start: int, window
     `scripted` maps a scenario contact index to a callable(platform, send_index, sends, window_end) that returns
     a list of (etype, seconds after send, machine, reason) or None for 'not a recipient'.
     """
-    n, nr = pop.size, pop.n_random
+    n = pop.size
     acc = _Acc()
     state = State(*(np.full((3, n), NEVER, dtype=np.int64) for _ in range(3)),
                   np.full((3, n), -1, dtype=np.int64), np.full((3, n), -1, dtype=np.int64))
-    rand = ~pop.scenario
-    idx_all = np.arange(n)
     for s in range(len(sends)):
         p = int(sends.platform[s])
         T = int(sends.ts[s])
@@ -426,97 +548,7 @@ def simulate(pop: Population, sends: Sends, seed: int, window_start: int, window
             break
         uid = sends.uid[s]
         materialize = T >= window_start - LOOKBACK_DAYS * DAY
-        rng = np.random.default_rng([seed, int(uid) & 0xFFFFFFFF, int(uid) >> 32, nr])
-        u = np.zeros((9, n))
-        u[:, :nr] = rng.random((9, nr))  # scenario contacts (appended last) draw nothing
-        audience = pop.member[p] & (pop.created < T) & rand
-        if sends.kind[s] == 1:
-            audience &= unit_hash(seed, idx_all, int(sends.series_day[s]), p) < SERIES_SHARE
-        stopped = (state.hard_bounced[p] < T) | (state.unsubscribed[p] < T) | (state.complained[p] < T)
-        t0 = T + send_offsets(uid, idx_all)  # recipients spread over half an hour, fixed per (send, contact)
-
-        # SendGrid drops mail to suppressed addresses; the others simply leave them out
-        if p == SG and materialize:
-            dropped = audience & stopped
-            ci = idx_all[dropped]
-            why = np.where(state.hard_bounced[p][ci] < T, DROP_BOUNCED,
-                           np.where(state.complained[p][ci] < T, DROP_SPAM, DROP_UNSUB)).astype(np.int16)
-            acc.add(p, s, ci, DROPPED, t0[ci], reason=why, uid=uid)
-        live = audience & ~stopped
-        if materialize:
-            ci = idx_all[live]
-            acc.add(p, s, ci, PROCESSED, t0[ci], uid=uid)
-
-        dead = live & (pop.dead_at <= T)
-        block = live & ~dead & (u[0] < 0.006)
-        soft = live & ~dead & ~block & (((pop.flaky) & (u[0] > 0.70)) | ((u[0] >= 0.006) & (u[0] < 0.014)))
-        delivered = live & ~dead & ~block & ~soft
-        state.hard_bounced[p][dead] = T
-        state.clean_send[p][dead] = s
-
-        # deliveries (SendGrid sometimes defers first); computed the same way whether kept or not
-        ci_d = idx_all[delivered]
-        dts = t0[ci_d] + 1 + (u[6][ci_d] * 25).astype(np.int64)
-        deferred = (u[7][ci_d] > 0.975) if p == SG else np.zeros(len(ci_d), dtype=bool)
-        dts = np.where(deferred, dts + 300 + (u[8][ci_d] * 5400).astype(np.int64), dts)
-
-        if materialize:
-            ci = idx_all[dead]
-            r = _USER_UNKNOWN[(u[8][ci] * len(_USER_UNKNOWN)).astype(int)]
-            host = u[7][ci] < 0.2
-            r = np.where(host, _KIND_IDS[HARD][-2:][(u[8][ci] * 2).astype(int)], r).astype(np.int16)
-            acc.add(p, s, ci, BOUNCE, t0[ci] + 2 + (u[6][ci] * 40).astype(np.int64), reason=r, uid=uid)
-            ci = idx_all[block]
-            r = _KIND_IDS[BLOCK][(u[8][ci] * len(_KIND_IDS[BLOCK])).astype(int)]
-            acc.add(p, s, ci, BOUNCE, t0[ci] + 1 + (u[6][ci] * 20).astype(np.int64), reason=r, uid=uid)
-            ci = idx_all[soft]
-            full = pop.flaky[ci] | (u[7][ci] < 0.45)
-            r = np.where(full, _MAILBOX_FULL[(u[8][ci] * len(_MAILBOX_FULL)).astype(int)],
-                         _KIND_IDS[SOFT][4 + (u[8][ci] * 4).astype(int)]).astype(np.int16)
-            delay = np.where(full, 5 + (u[6][ci] * 60), 3600 * (1 + u[6][ci] * 70)).astype(np.int64)
-            acc.add(p, s, ci, BOUNCE, t0[ci] + delay, reason=r, uid=uid)
-
-            dci = ci_d[deferred]
-            r = _KIND_IDS[DEFER][(u[8][dci] * len(_KIND_IDS[DEFER])).astype(int)]
-            acc.add(p, s, dci, DEFERRED, t0[dci] + 3, reason=r, uid=uid)
-            acc.add(p, s, ci_d, DELIVERED, dts, uid=uid)
-        ci = ci_d
-
-        # machine opens (Apple MPP prefetch, seconds after delivery)
-        mci = delivered[ci] & pop.mpp[ci]
-        if materialize:
-            acc.add(p, s, ci[mci], OPEN, dts[mci] + 2 + (u[4][ci[mci]] * 25).astype(np.int64), machine=True, occ=1,
-                    uid=uid)
-        # human opens, fading for decaying contacts
-        age = np.maximum(T - pop.decay_at[ci], 0) / (18 * DAY)
-        p_open = pop.p_open[ci] * np.where(pop.decay_at[ci] < T, np.exp(-age), 1.0)
-        opened = u[1][ci] < p_open
-        oci = ci[opened]
-        ots = dts[opened] + (np.exp(u[3][oci] * 11.5) * 8).astype(np.int64)  # seconds .. ~9 days, log-uniform
-        clicked = u[2][oci] < pop.p_click[oci]
-        cci = oci[clicked]
-        cts = ots[clicked] + 4 + (u[4][cci] * 400).astype(np.int64)
-        if materialize:
-            acc.add(p, s, oci, OPEN, ots, occ=2, uid=uid)
-            link = (u[8][cci] * len(LINK_PATHS)).astype(np.int16)
-            acc.add(p, s, cci, CLICK, cts, reason=link, occ=3, uid=uid)
-
-        # unsubscribes (SendGrid event, Mailchimp export) and complaints (SES, SendGrid)
-        if p != SES:  # one-click / footer unsubscribes, after opening or straight from the inbox
-            un = (pop.unsub_at[ci] <= T) & (state.unsubscribed[p][ci] == NEVER)
-            uci = ci[un]
-            uts = dts[un] + 600 + (u[4][uci] * 40_000).astype(np.int64)
-            state.unsubscribed[p][uci] = uts
-            state.unsub_send[p][uci] = s
-            if materialize and p == SG:
-                acc.add(p, s, uci, UNSUBSCRIBE, uts, occ=4, uid=uid)
-        if p != MC:
-            cm = (pop.complain_at[ci] <= T) & (state.complained[p][ci] == NEVER)
-            mci2 = ci[cm]
-            mts = dts[cm] + 1800 + (u[3][mci2] * 20000).astype(np.int64)
-            state.complained[p][mci2] = mts
-            if materialize:
-                acc.add(p, s, mci2, COMPLAINT, mts, occ=5, uid=uid)
+        _random_recipients(pop, sends, s, seed, state, acc, materialize)
 
         # scripted scenario contacts
         if scripted:
@@ -546,5 +578,24 @@ def simulate(pop: Population, sends: Sends, seed: int, window_start: int, window
     ev = acc.build()
     keep = (ev.ts >= window_start) & (ev.ts < window_end)
     ev = ev.select(keep)
-    order = np.lexsort((ev.eid, ev.ts))
-    return ev.select(order), state
+    return ev.select(time_order(ev.ts, ev.eid)), state
+
+
+def time_order(ts: np.ndarray, eid: np.ndarray) -> np.ndarray:
+    """np.lexsort((eid, ts)), in one sort of a 64-bit key: the time offset, then the top bits of the id."""
+    if len(ts) < 2:
+        return np.arange(len(ts))
+    lo = int(ts.min())
+    bits = max(1, (int(ts.max()) - lo).bit_length())
+    key = ((ts - lo).astype(np.uint64) << np.uint64(64 - bits)) | (eid >> np.uint64(bits))
+    order = np.argsort(key)
+    k = key[order]
+    same = k[1:] == k[:-1]  # equal time and equal top id bits: order those few by the whole id
+    if same.any():
+        tied = np.zeros(len(k), dtype=bool)
+        tied[1:] |= same
+        tied[:-1] |= same
+        at = np.nonzero(tied)[0]
+        sub = order[at]
+        order[at] = sub[np.lexsort((sub, eid[sub], ts[sub]))]  # stable, like lexsort
+    return order

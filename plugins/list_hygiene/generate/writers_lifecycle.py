@@ -12,7 +12,8 @@ import numpy as np
 
 from . import scenarios as sc
 from .model import DAY, Population
-from .writers import HUBSPOT_HEADER, Summary, Window, _csv_line, fmt_minutes
+from .summary import Summary, Window
+from .writers_hubspot import HUBSPOT_HEADER, csv_line, fmt_minutes
 
 UPDATE_HEADER = [*HUBSPOT_HEADER, "SMS consent"]
 
@@ -41,5 +42,5 @@ def write_hubspot_updates(out, pop: Population, summ: Summary, win: Window) -> i
         return 0
     path = out / "hubspot" / "contacts" / f"hubspot_contacts_update_{win.tag}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(("\n".join(_csv_line(r) for r in [UPDATE_HEADER, *rows]) + "\n").encode("utf-8"))
+    path.write_bytes(("\n".join(csv_line(r) for r in [UPDATE_HEADER, *rows]) + "\n").encode("utf-8"))
     return len(rows)

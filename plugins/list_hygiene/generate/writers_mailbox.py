@@ -35,11 +35,11 @@ def _hex(seed: int, *keys: object, n: int = 12) -> str:
     return hashlib.sha256("|".join(map(str, ("mailbox", seed, *keys))).encode()).hexdigest()[:n]
 
 
-def _pick(seed: int, key: str, candidates: list[int]) -> int | None:
-    if not candidates:
+def _pick(seed: int, key: str, candidates: np.ndarray) -> int | None:
+    if not len(candidates):
         return None
     digest = hashlib.sha256(f"mailbox|{seed}|{key}".encode()).digest()
-    return candidates[int.from_bytes(digest[:8], "big") % len(candidates)]
+    return int(candidates[int.from_bytes(digest[:8], "big") % len(candidates)])
 
 
 def _date(when: dt.datetime) -> str:
@@ -311,21 +311,21 @@ def write_mailbox(out: Path, pop: Population, start: dt.date, days: int, seed: i
         return 0
     lo = dt.datetime.combine(start, dt.time(9, 0), UTC)
     written = 0
-    used: set[int] = set()
+    used = np.zeros(n, dtype=bool)
     stems = [*MESSAGES, (TRUNCATED_NAME, _truncated, "any")] if malformed else list(MESSAGES)
     for number, (stem, compose, fits) in enumerate(stems, start=1):
         when = lo + dt.timedelta(days=days * number // (len(stems) + 1), hours=number, minutes=7 * number)
         ts = int(when.timestamp())
-        candidates = {
-            "dead": [i for i in range(n) if pop.dead_at[i] <= ts],
-            "flaky": [i for i in range(n) if pop.flaky[i]],
-            "complains": [i for i in range(n) if pop.complain_at[i] != NEVER],
-            "any": list(range(n)),
+        fits_mask = {
+            "dead": pop.dead_at[:n] <= ts,
+            "flaky": pop.flaky[:n],
+            "complains": pop.complain_at[:n] != NEVER,
+            "any": np.ones(n, dtype=bool),
         }[fits]
-        contact = _pick(seed, stem, [i for i in candidates if i not in used and pop.created[i] < ts])
+        contact = _pick(seed, stem, np.nonzero(fits_mask & ~used & (pop.created[:n] < ts))[0])
         if contact is None:
-            contact = _pick(seed, stem, [i for i in range(n) if i not in used]) or 0
-        used.add(contact)
+            contact = _pick(seed, stem, np.nonzero(~used)[0]) or 0
+        used[contact] = True
         text = compose(seed, pop.email[contact], when)
         path = out / mailbox_file(start, days, stem)
         path.parent.mkdir(parents=True, exist_ok=True)

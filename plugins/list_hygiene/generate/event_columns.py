@@ -1,0 +1,71 @@
+"""The columns the event-stream writers (SendGrid, SES) format their lines from, looked up and formatted column-wise.
+
+Strings that repeat (addresses, campaign names, SMTP replies) are Arrow dictionary columns, formatted once per
+distinct value; ids and times are formatted per row with numpy (text_columns.py). DuckDB then prints each line in one
+SQL pass.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyarrow as pa
+
+from .model import REASONS, SG, Events, Population, Sends, message_ids, mix64
+from .text_columns import dec_col, dict_col, hex_col, iso_col, json_quoted
+
+HUMAN_UAS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
+    "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17328; Pro)",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 Mobile "
+    "Safari/537.36",
+    "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)",
+)
+MACHINE_UA = "Mozilla/5.0"  # Apple Mail Privacy Protection proxy: no other tokens
+UAS_SQL = "[" + ", ".join("'" + json.dumps(u).replace("'", "''") + "'" for u in HUMAN_UAS) + "]"  # JSON-quoted, a SQL list
+
+
+def sql_list(items: tuple[str, ...]) -> str:
+    return "[" + ", ".join("'" + i.replace("'", "''") + "'" for i in items) + "]"
+
+
+def event_table(pop: Population, sends: Sends, ev: Events, platform: int) -> pa.Table:
+    """One platform's events with every string they need already looked up or formatted (no joins, order kept)."""
+    plat = ("sendgrid", "mailchimp", "ses")[platform]
+    e = ev.select(ev.platform == platform)
+    mids = message_ids(sends.uid[e.send], e.contact)
+    mid2 = mix64(mids)
+    send, reason = e.send, np.maximum(e.reason, 0)
+    cols = {
+        "ts": e.ts, "ms": e.ms, "etype": e.etype, "machine": e.machine, "reason": e.reason,
+        "eid": e.eid, "mid": mids, "mid2": mid2, "contact": e.contact,
+        "he": hex_col(e.eid), "h": hex_col(mids), "h2": hex_col(mid2),
+        "email_j": dict_col(json_quoted(pop.spelling[plat]), e.contact),
+        "slug": dict_col(sends.slug, send), "slug_j": dict_col(json_quoted(sends.slug), send),
+        "rkind": dict_col([r.kind for r in REASONS], reason),
+        "status": dict_col([r.status for r in REASONS], reason),
+    }
+    if platform == SG:
+        cols.update({
+            "h2_hi": hex_col(mid2, first=0, last=4), "h2_lo": hex_col(mid2, upper=True, first=4, last=8),
+            "contact7": dec_col(e.contact, 7), "name_j": dict_col(json_quoted(sends.name), send), "kind": sends.kind[e.send],
+            "step": sends.step[e.send], "sgid": sends.sg_campaign_id[e.send],
+            "rtext_j": dict_col(json_quoted([r.text for r in REASONS]), reason),
+            "sg_class": dict_col([r.sg_class for r in REASONS], reason),
+        })
+    else:
+        mail_ts = sends.ts[e.send] + (mids % np.uint64(1800)).astype(np.int64)
+        cols.update({
+            "mail_ts": mail_ts, "he3": hex_col(e.eid >> np.uint64(3)),
+            "t_iso": iso_col(e.ts, e.ms), "arrival_iso": iso_col(e.ts - 40, e.ms),
+            "m_iso": iso_col(mail_ts, np.zeros(len(e.ts), dtype=np.int64)),
+            "diag_j": dict_col(json_quoted(["smtp; " + r.text for r in REASONS]), reason),
+            "ses_type": dict_col([r.ses_type for r in REASONS], reason),
+            "ses_sub": dict_col([r.ses_subtype for r in REASONS], reason),
+        })
+    return pa.table(cols)
+
+
