@@ -236,7 +236,10 @@ def print_report(rep: dict[str, Any]) -> None:
             note = " ".join(s["error"].split())[:100] if s.get("error") else ""
             if s["stage"] == "ingest" and not s.get("error"):
                 rows = s["payload"].get("rows_loaded", 0)
+                unchanged = sum(v.get("unchanged", 0) for v in s["payload"].get("by_source", {}).values())
                 note = f"{rows:,} rows loaded ({rows / s['seconds']:,.0f} rows/s)"
+                if unchanged:
+                    note += f", {unchanged:,} snapshot rows unchanged"
             p(f"  {s['stage']:8s} {s['seconds']:>8.1f} {s['cpu_seconds']:>8.1f} {fmt_mib(s['peak_rss_mib']):>10s}  {note}")
         build = next((s for s in stages if s["stage"] == "build"), None)
         if build and build.get("models"):

@@ -59,6 +59,13 @@ def test_duplicate_key_blocks(wh: Path) -> None:
     assert "@" not in msg.split("(e.g. ")[1].split("*")[0]  # addresses are masked
 
 
+def test_duplicate_event_key_blocks(wh: Path) -> None:
+    """The key suite sees only the suspects DuckDB groups out, and still names the repeated key."""
+    sql(wh, "insert into marts.fct_email_events select * from marts.fct_email_events limit 1")
+    msg = gate_fails(wh)
+    assert "keys_contacts_events: ExpectCompoundColumnsToBeUnique(model,key) failed; observed 2 unexpected" in msg
+
+
 def test_null_key_blocks(wh: Path) -> None:
     sql(wh, "update marts.sunset_segments set email = null where email = (select min(email) from marts.sunset_segments)")
     msg = gate_fails(wh)

@@ -19,18 +19,26 @@ addresses as (
 
 ),
 
+-- edit distances per distinct domain, not per address: a domain is shared by many addresses
+domains as (
+
+    select distinct domain
+    from addresses
+
+),
+
 typos as (
 
     select
-        a.email,
+        d.domain,
         min(p.pattern) as suggested_domain
-    from addresses as a
+    from domains as d
     inner join providers as p
-        on a.domain <> p.pattern
-        and abs(length(a.domain) - length(p.pattern)) <= {{ var('typo_max_edit_distance') }}
-        and {{ lh_edit_distance('a.domain', 'p.pattern') }} <= {{ var('typo_max_edit_distance') }}
-    where a.domain not in (select pattern from providers)
-    group by a.email
+        on d.domain <> p.pattern
+        and abs(length(d.domain) - length(p.pattern)) <= {{ var('typo_max_edit_distance') }}
+        and {{ lh_edit_distance('d.domain', 'p.pattern') }} <= {{ var('typo_max_edit_distance') }}
+    where d.domain not in (select pattern from providers)
+    group by d.domain
 
 ),
 
@@ -50,7 +58,7 @@ final as (
     from addresses as a
     left join roles as r on a.local_part = r.local_part
     left join disposable as d on a.domain = d.domain
-    left join typos as t on a.email = t.email
+    left join typos as t on a.domain = t.domain
 
 )
 

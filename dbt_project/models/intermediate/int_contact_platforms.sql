@@ -1,7 +1,8 @@
 {#- Where each address is known: the platforms a suppression must reach. -#}
 with
 
-events as (select * from {{ ref('int_email_events') }}),
+-- first and last event per address and platform, kept incrementally (not the whole event history)
+activity as (select * from {{ ref('int_contact_platform_activity') }}),
 
 members as (select * from {{ ref('stg_mailchimp__members') }}),
 
@@ -10,7 +11,9 @@ crm_contacts as (select * from {{ ref('int_crm_contacts') }}),
 sightings as (
 
     -- a bounce mailbox is evidence, not a place that sends: it holds no list to suppress on
-    select email, platform, occurred_at as seen_at from events where platform <> 'mailbox'
+    select email, platform, first_event_at as seen_at from activity where platform <> 'mailbox'
+    union all
+    select email, platform, last_event_at as seen_at from activity where platform <> 'mailbox'
     union all
     select email, 'mailchimp' as platform, coalesce(last_changed_at, opted_in_at) as seen_at from members
     union all

@@ -1,4 +1,16 @@
-{#- One canonical event stream across platforms (docs/data-contracts.md §3). -#}
+{#- One canonical event stream across platforms (docs/data-contracts.md §3).
+
+    Incremental (docs/scaling.md §3): a run reads only the raw rows landed after the newest
+    `loaded_at` already here, dedupes them among themselves and appends the events whose key is not
+    here yet. Ingest stamps every row of a run with one `loaded_at`, later runs with later ones, so a
+    copy already here was landed before any new copy: the row kept is the first landed copy, exactly
+    as a full build keeps it. `append`, not `delete+insert` or `merge` on event_key: a re-sent copy
+    must never replace the row already here. `dbt build --full-refresh` rebuilds it from all of raw. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail'
+) }}
 with
 
 sendgrid as (select * from {{ ref('stg_sendgrid__events') }}),
@@ -328,10 +340,21 @@ unioned as (
 
 ),
 
+-- an incremental run reads only what was landed since the last one (late events included: the
+-- watermark is the landing time, not the event time)
+landed as (
+
+    select * from unioned
+    {%- if is_incremental() %}
+    where loaded_at > {{ lh_loaded_watermark() }}
+    {%- endif %}
+
+),
+
 -- platforms re-send events (webhook retries, overlapping exports): first landed copy wins
 deduplicated as (
 
-    {{ lh_first_per('unioned', 'event_key', 'loaded_at, source_file, source_row') }}
+    {{ lh_first_per('landed', 'event_key', 'loaded_at, source_file, source_row') }}
 
 ),
 
@@ -368,7 +391,8 @@ typed as (
         d.user_agent,
         d.url,
         d.source_file,
-        d.source_row
+        d.source_row,
+        d.loaded_at
     from deduplicated as d
     left join event_map as m
         on d.platform = m.platform
@@ -380,6 +404,14 @@ final as (
 
     select * from typed
     where email is not null
+    {%- if is_incremental() %}
+        -- seen in an earlier load: the copy already here was landed first and stays
+        and not exists (
+            select 1
+            from {{ this }} as existing
+            where existing.event_key = typed.event_key
+        )
+    {%- endif %}
 
 )
 

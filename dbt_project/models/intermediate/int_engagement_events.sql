@@ -1,7 +1,65 @@
-{#- POLICY rule 11: every open and click, human or machine, and why a machine one was discarded. -#}
+{#- POLICY rule 11: every open and click, human or machine, and why a machine one was discarded.
+
+    Incremental (`delete+insert` on event_key): whether an open or click is a machine's depends only on
+    the events of the same message (platform, message_id, address): its delivery, the other clicks. So a
+    run takes the messages that gained an event since the newest `loaded_at` here and classifies all
+    their opens and clicks again, old ones included (a delivery landed after the open may turn it into
+    a machine open). A run with other machine-open vars than the rows here classifies every open and
+    click again (policy_vars, macros/incremental.sql). `dbt build --full-refresh` rebuilds it. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='event_key',
+    on_schema_change='fail'
+) }}
+
+{%- set policy = lh_policy_vars(lh_machine_open_vars()) %}
+{%- set only_touched = is_incremental() and not lh_policy_changed(policy) %}
+
 with
 
 events as (select * from {{ ref('int_email_events') }}),
+
+{% if only_touched %}
+{%- set watermark = lh_loaded_watermark() %}
+touched_messages as (
+
+    select distinct platform, message_id, email
+    from events
+    where loaded_at > {{ watermark }}
+        and event_type in ('delivered', 'open', 'click')
+        and message_id is not null
+
+),
+{% endif %}
+
+-- what this run classifies: every delivery, open and click; on an incremental run those of the
+-- touched messages, and new events without a message id (nothing else can change them)
+scoped as (
+
+    {%- if only_touched %}
+    select e.*
+    from events as e
+    inner join touched_messages as t
+        on e.platform = t.platform
+        and e.message_id = t.message_id
+        and e.email = t.email
+    where e.event_type in ('delivered', 'open', 'click')
+
+    union all
+
+    select *
+    from events
+    where loaded_at > {{ watermark }}
+        and event_type in ('delivered', 'open', 'click')
+        and message_id is null
+    {%- else %}
+    select *
+    from events
+    where event_type in ('delivered', 'open', 'click')
+    {%- endif %}
+
+),
 
 deliveries as (
 
@@ -10,7 +68,7 @@ deliveries as (
         message_id,
         email,
         min(occurred_at) as delivered_at
-    from events
+    from scoped
     where event_type = 'delivered'
     group by platform, message_id, email
 
@@ -19,7 +77,7 @@ deliveries as (
 clicks as (
 
     select event_key, platform, message_id, email, url, occurred_at
-    from events
+    from scoped
     where event_type = 'click'
 
 ),
@@ -54,9 +112,10 @@ engagement as (
         e.user_agent,
         e.url,
         e.is_machine_open,
+        e.loaded_at,
         d.delivered_at,
         b.links_in_burst
-    from events as e
+    from scoped as e
     left join deliveries as d
         on e.platform = d.platform
         and e.message_id = d.message_id
@@ -89,12 +148,24 @@ final as (
             when event_type = 'click'
                 and links_in_burst >= {{ var('scanner_click_min_links') }}
                 then 'clicked_every_link_at_once'
-        end as machine_reason
+        end as machine_reason,
+        loaded_at
     from engagement
 
 )
 
 select
-    *,
-    machine_reason is null as is_human
+    event_key,
+    platform,
+    email,
+    message_id,
+    campaign_id,
+    event_type,
+    occurred_at,
+    user_agent,
+    url,
+    machine_reason,
+    machine_reason is null as is_human,
+    loaded_at,
+    '{{ policy }}' as policy_vars
 from final

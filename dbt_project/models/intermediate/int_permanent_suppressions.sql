@@ -1,7 +1,7 @@
 {#- POLICY "Never": permanent reasons (hard bounce, complaint, unsubscribe) once seen are kept, even if a
     later export no longer shows them. Incremental and insert-only: rows are never updated or deleted
     (a documented manual override or a corrected address is handled by the sync, not by forgetting). -#}
-{{ config(materialized='incremental', unique_key=['email', 'reason'], incremental_strategy='append') }}
+{{ config(materialized='incremental', unique_key=['email', 'reason'], incremental_strategy='append', full_refresh=false) }}
 
 with
 

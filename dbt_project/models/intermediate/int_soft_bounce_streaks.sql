@@ -3,7 +3,7 @@ with
 
 bounces as (select * from {{ ref('int_bounces_classified') }}),
 
-events as (select * from {{ ref('int_email_events') }}),
+activity as (select * from {{ ref('int_contact_activity') }}),
 
 soft_bounces as (
 
@@ -14,15 +14,12 @@ soft_bounces as (
 
 ),
 
+-- a delivery, a click or a human-looking open ends a streak (int_contact_activity)
 last_success as (
 
-    select
-        email,
-        max(occurred_at) as last_success_at
-    from events
-    where event_type in ('delivered', 'click')
-        or (event_type = 'open' and not is_machine_open)
-    group by email
+    select email, last_success_at
+    from activity
+    where last_success_at is not null
 
 ),
 

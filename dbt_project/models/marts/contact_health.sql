@@ -5,7 +5,7 @@ contacts as (select * from {{ ref('dim_contacts') }}),
 
 engagement as (select * from {{ ref('contact_engagement') }}),
 
-events as (select * from {{ ref('int_email_events') }}),
+activity as (select * from {{ ref('int_contact_activity') }}),
 
 hubspot as (select * from {{ ref('stg_hubspot__contacts') }}),
 
@@ -35,14 +35,6 @@ overall as (
 
 ),
 
-history_start as (
-
-    select email, min(occurred_at) as first_event_at
-    from events
-    group by email
-
-),
-
 -- the CRM remembers engagement from before our event history: use it only for that period
 crm_engagement as (
 
@@ -56,7 +48,7 @@ crm_engagement as (
             end
         ) as crm_last_engagement_at
     from hubspot as h
-    left join history_start as s on h.email = s.email
+    left join activity as s on h.email = s.email
     group by h.email
 
 ),
@@ -81,30 +73,6 @@ with_last as (
     from contacts as c
     left join overall as o on c.email = o.email
     left join crm_engagement as ce on c.email = ce.email
-
-),
-
-sends_ranked as (
-
-    select
-        email,
-        occurred_at,
-        row_number() over (partition by email order by occurred_at desc) as recency_rank
-    from events
-    where event_type = 'send'
-
-),
-
-send_counts as (
-
-    select
-        r.email,
-        sum(case when w.last_human_engagement_at is null or r.occurred_at > w.last_human_engagement_at
-            then 1 else 0 end) as sends_since_last_engagement,
-        max(case when r.recency_rank = {{ var('disengagement_sends') }} then r.occurred_at end) as nth_last_send_at
-    from sends_ranked as r
-    inner join with_last as w on r.email = w.email
-    group by r.email
 
 ),
 
@@ -136,7 +104,7 @@ final as (
         a.as_of_at
     from with_last as w
     cross join as_of as a
-    left join send_counts as s on w.email = s.email
+    left join activity as s on w.email = s.email
     left join verification as v on w.email = v.email
     left join traps as t on w.email = t.email
     left join crm on w.email = crm.email

@@ -1,9 +1,42 @@
-{#- Daily sending health per platform and receiving domain, with the alert lines of POLICY rule 5. -#}
+{#- Daily sending health per platform and receiving domain, with the alert lines of POLICY rule 5.
+
+    Incremental (`delete+insert` by day): a run recomputes, from all their events, the days that gained
+    an event since the newest `loaded_at` here (late events included) and replaces those days' rows.
+    `unique_key` is the day alone on purpose: every row of a recomputed day is replaced, so a day's rows
+    are always counted in one pass. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='event_date',
+    on_schema_change='fail'
+) }}
+
 with
 
-events as (select * from {{ ref('fct_email_events') }}),
+all_events as (select * from {{ ref('fct_email_events') }}),
 
 providers as (select * from {{ ref('mailbox_providers') }} where match_type = 'domain'),
+
+{% if is_incremental() %}
+touched_days as (
+
+    select distinct cast(occurred_at as date) as event_date
+    from all_events
+    where loaded_at > {{ lh_loaded_watermark() }}
+
+),
+
+events as (
+
+    select e.*
+    from all_events as e
+    inner join touched_days as d
+        on cast(e.occurred_at as date) = d.event_date
+
+),
+{% else %}
+events as (select * from all_events),
+{% endif %}
 
 daily as (
 
@@ -21,7 +54,8 @@ daily as (
         sum(case when event_type = 'unsubscribe' then 1 else 0 end) as unsubscribes,
         sum(case when event_type = 'open' and not is_machine_open then 1 else 0 end) as human_opens,
         sum(case when event_type = 'open' and is_machine_open then 1 else 0 end) as machine_opens,
-        sum(case when event_type = 'click' then 1 else 0 end) as clicks
+        sum(case when event_type = 'click' then 1 else 0 end) as clicks,
+        max(loaded_at) as loaded_at
     from events as e
     left join providers as p
         on e.email_domain = p.pattern
@@ -32,9 +66,23 @@ daily as (
 final as (
 
     select
-        *,
+        event_date,
+        platform,
+        email_domain,
+        mailbox_provider,
+        sends,
+        deliveries,
+        hard_bounces,
+        soft_bounces,
+        block_bounces,
+        complaints,
+        unsubscribes,
+        human_opens,
+        machine_opens,
+        clicks,
         case when sends > 0 then cast(hard_bounces as double precision) / sends end as hard_bounce_rate,
-        case when sends > 0 then cast(complaints as double precision) / sends end as complaint_rate
+        case when sends > 0 then cast(complaints as double precision) / sends end as complaint_rate,
+        loaded_at
     from daily
 
 )

@@ -1,7 +1,24 @@
-{#- Every canonical event with its bounce classification where it has one. -#}
+{#- Every canonical event with its bounce classification where it has one.
+
+    Incremental: a run adds the events int_email_events appended since the newest `loaded_at` here (an
+    event's classification depends only on the event and the bounce rule seeds, so rows already here do
+    not change). `dbt build --full-refresh` rebuilds it; needed after a change to the bounce rule seeds. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail'
+) }}
+
 with
 
-events as (select * from {{ ref('int_email_events') }}),
+events as (
+
+    select * from {{ ref('int_email_events') }}
+    {%- if is_incremental() %}
+    where loaded_at > {{ lh_loaded_watermark() }}
+    {%- endif %}
+
+),
 
 classified as (select * from {{ ref('int_bounces_classified') }}),
 
@@ -27,7 +44,8 @@ final as (
         coalesce(c.is_hard, false) as is_hard_bounce,
         e.is_machine_open,
         e.source_file,
-        e.source_row
+        e.source_row,
+        e.loaded_at
     from events as e
     left join classified as c
         on e.event_key = c.event_key

@@ -1,7 +1,7 @@
 {#- POLICY rule 21: every change of an address's segment, with the rule that caused it. Incremental:
     each run appends the addresses whose segment differs from their latest recorded one, so the history
     is a record, not a recomputation. `dbt build --full-refresh` starts the record over. -#}
-{{ config(materialized='incremental', unique_key=['email', 'valid_from']) }}
+{{ config(materialized='incremental', unique_key=['email', 'valid_from'], full_refresh=false) }}
 
 with
 

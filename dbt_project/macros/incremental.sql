@@ -1,0 +1,63 @@
+{#- Helpers for the incremental models (issue 8, docs/scaling.md §3).
+
+    The watermark of an incremental model is the newest ingest time (`loaded_at`, the raw layer's
+    `_loaded_at`: one value per ingest run) among the rows it already holds. A run processes only what
+    was landed after it. The value is read when the model compiles and written into the SQL as a
+    constant, so the warehouse can skip whole row groups of older rows (DuckDB's zone maps) instead of
+    comparing every row with a subquery.
+
+        where loaded_at > {{ lh_loaded_watermark() }}
+-#}
+{% macro lh_loaded_watermark(relation=none, column='loaded_at') -%}
+    {%- set relation = relation if relation is not none else this -%}
+    {%- if '__dbt__cte__' in (relation | string) -%}
+    {#- a dbt unit test gives `this` as rows in a CTE: nothing to query at compile time -#}
+    (select coalesce(max({{ column }}), cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})) from {{ relation }})
+    {%- else -%}
+        {%- set value = none -%}
+        {%- if execute and lh_has_column(relation, column) -%}
+            {%- set value = run_query('select max(' ~ column ~ ') from ' ~ relation).columns[0].values()[0] -%}
+        {%- endif -%}
+    cast('{{ value if value is not none else "1900-01-01 00:00:00" }}' as {{ dbt.type_timestamp() }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The policy vars an incremental model's rows depend on, as one text value ('name=value;...') stored in
+    its `policy_vars` column. When a run uses other values (`dbt build --vars '{disengagement_sends: 5}'`,
+    or a changed default in dbt_project.yml), lh_policy_changed() is true and the model recomputes every
+    row instead of the touched ones, so no row is left computed under the old values; the next run with
+    the old values again does the same. -#}
+{% macro lh_policy_vars(names) -%}
+    {%- set parts = [] -%}
+    {%- for name in names -%}
+        {%- do parts.append(name ~ '=' ~ var(name)) -%}
+    {%- endfor -%}
+    {{ return(parts | join(';')) }}
+{%- endmacro %}
+
+{#- The vars that decide which opens and clicks are machines' (int_engagement_events): every incremental
+    model built on that classification lists them too, since a change reclassifies rows it did not touch. -#}
+{% macro lh_machine_open_vars() -%}
+    {{ return(['machine_open_max_seconds_after_delivery', 'scanner_click_min_links', 'scanner_click_window_seconds']) }}
+{%- endmacro %}
+
+{% macro lh_policy_changed(policy, relation=none) -%}
+    {%- set relation = relation if relation is not none else this -%}
+    {%- if not execute or not is_incremental() or '__dbt__cte__' in (relation | string) -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- if not lh_has_column(relation, 'policy_vars') -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set stored = run_query('select distinct policy_vars from ' ~ relation).columns[0].values() -%}
+    {{ return(stored | reject('equalto', policy) | list | length > 0) }}
+{%- endmacro %}
+
+
+{#- A table built before the column existed (an older version of the model): the model then reads as
+    changed, and on_schema_change='fail' stops the run with dbt's own advice to run --full-refresh. -#}
+{% macro lh_has_column(relation, column) -%}
+    {%- set names = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
+    {{ return(column | lower in names) }}
+{%- endmacro %}
