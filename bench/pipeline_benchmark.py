@@ -271,6 +271,9 @@ def main() -> None:
     ap.add_argument("--work", type=Path, help="scratch folder (default /tmp/list-hygiene-bench/<contacts>)")
     ap.add_argument("--reuse-data", action="store_true", help="keep WORK/data and WORK/next_day if they exist")
     ap.add_argument("--stages", default="ingest,build,gate,sync", help="comma list of ingest,build,gate,sync")
+    ap.add_argument("--keep-warehouse", action="store_true",
+                    help="continue on WORK/warehouse as it is (e.g. --stages build,gate,sync after an ingest-only run)")
+    ap.add_argument("--incremental-stages", default=None, help="stages of the incremental run (default: --stages)")
     ap.add_argument("--no-incremental", action="store_true", help="full run only")
     ap.add_argument("--no-floor", action="store_true", help="skip the DuckDB read floor")
     ap.add_argument("--skip-unit-tests", action="store_true",
@@ -323,9 +326,12 @@ def main() -> None:
             print(json.dumps(fl, indent=2, default=str))
             return
 
-    shutil.rmtree(warehouse.parent, ignore_errors=True)
-    shutil.rmtree(work / "dbt_target", ignore_errors=True)
+    if not args.keep_warehouse:
+        shutil.rmtree(warehouse.parent, ignore_errors=True)
+        shutil.rmtree(work / "dbt_target", ignore_errors=True)
     for label in ("full", "incremental"):
+        if label == "incremental" and args.incremental_stages:
+            stages = [s for s in args.incremental_stages.split(",") if s]
         if label == "incremental":
             if args.no_incremental:
                 break
