@@ -5,8 +5,8 @@ Keeps email lists healthy, once a day:
 
 1. **ingest** — one task per platform lands new export files from `DATA/<platform>/<entity>/` into
    the DuckDB warehouse's `raw` schema (bad rows go to `raw.quarantine` with file, row and reason);
-2. **transform** — `dbt build` (seeds, models, unit tests): canonical events, bounce classification,
-   engagement, sunset segments, `suppression_list`;
+2. **transform** — `dbt build` (seeds and models; dbt's unit tests test SQL, not data, and run in CI):
+   canonical events, bounce classification, engagement, sunset segments, `suppression_list`;
 3. **docs** — `dbt docs generate` (static page beside the warehouse);
 4. **gate** — dbt data tests + Great Expectations on the marts; a failure stops the run here and
    names the check. Deliverability alerts are logged, never blocking;

@@ -59,11 +59,14 @@ def ingest_cmd(data: DataOpt = default_data_dir(), warehouse: WarehouseOpt = def
 
 @app.command()
 def build(warehouse: WarehouseOpt = default_warehouse(),
-          full_refresh: Annotated[bool, typer.Option("--full-refresh")] = False) -> None:
-    """dbt build (seeds, models, unit tests)."""
+          full_refresh: Annotated[bool, typer.Option("--full-refresh")] = False,
+          unit_tests: Annotated[bool, typer.Option("--unit-tests/--no-unit-tests",
+                                                   help="Also run dbt's unit tests (the daily DAG leaves them out).")]
+          = True) -> None:
+    """dbt build (seeds, models and, unless --no-unit-tests, dbt unit tests)."""
     from .pipeline import transform_step
 
-    console.print(transform_step(warehouse, full_refresh=full_refresh))
+    console.print(transform_step(warehouse, full_refresh=full_refresh, unit_tests=unit_tests))
 
 
 @app.command()

@@ -151,3 +151,15 @@ def test_second_run_over_the_same_files_changes_nothing(runs):
 def test_sendgrid_holds_exactly_the_suppression_list(runs):
     expected = {e for (e,) in _q(runs["warehouse"], "select email from marts.suppression_list where platform = 'sendgrid'")}
     assert runs["after"]["suppressed_on_sendgrid"] == expected
+
+
+def test_dbt_unit_tests_pass_on_the_built_warehouse(runs):
+    """The daily build leaves dbt's unit tests out (they test SQL, not data): CI runs them here, on the
+    warehouse the DAG built (dbt reads the input tables' columns from it)."""
+    from list_hygiene.dbt_runner import run_dbt
+
+    res = run_dbt(["test", "--select", "test_type:unit"], runs["warehouse"], raise_on_failure=False)
+    units = [n for n in res.nodes if n["resource_type"].endswith("unit_test")]
+    assert len(units) >= 30
+    assert [n for n in units if n["status"] != "pass"] == []
+
