@@ -107,7 +107,7 @@ final as (
         email,
         reason,
         min(since) as since,
-        count(*) as evidence_count,
+        count(distinct (evidence, since)) as evidence_count,
         {{ dbt.listagg('distinct evidence', "','", "order by evidence") }} as evidence_platforms
     from reasons
     where email is not null
