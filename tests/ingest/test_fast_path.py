@@ -98,6 +98,9 @@ def test_awkward_rows_load_identically(tmp_path, monkeypatch):
     lines.insert(7, b'{"truncated": ')
     write(tmp_path / "data", "sendgrid/events/a.jsonl", b"\xef\xbb\xbf" + b"\r\n".join(lines) + b"\r\n")
     write(tmp_path / "data", "sendgrid/events/b.json", json.dumps(docs).encode())
+    # a whole-file object: clean, and one DuckDB is unsure of (the file starts again on the Python path)
+    write(tmp_path / "data", "sendgrid/events/c.json", json.dumps(sg(sg_event_id="w1")).encode())
+    write(tmp_path / "data", "sendgrid/events/d.json", json.dumps(sg(sg_event_id="w2", timestamp="soon")).encode())
     write(tmp_path / "data", "hubspot/contacts/c.csv", (
         b"Record ID,Email,Create Date,Last Modified Date,Marketing emails bounced,Unknown Column\r\n"
         b"1,ana@example.com,2026-08-01 10:00,2026-08-01T10:00:00Z,0,x\r\n"
@@ -112,8 +115,10 @@ def test_awkward_rows_load_identically(tmp_path, monkeypatch):
     con = load_both(tmp_path / "data", tmp_path, monkeypatch)
     assert differences(con) == []
     reasons = [r for (r,) in con.execute("select reason from f.raw.quarantine").fetchall()]
-    assert len(reasons) >= 14, reasons  # the bad rows of all three files, with Python's wording
+    assert len(reasons) >= 15, reasons  # the bad rows of all the files, with Python's wording
     assert any(re.search(r"before 1990", r) for r in reasons)
+    assert con.execute("select count(*) from f.raw.sendgrid__events where sg_event_id = 'w1'").fetchone()[0] == 1
+    assert con.execute("select field from f.raw.quarantine where file like '%d.json'").fetchall() == [("timestamp",)]
 
 
 def test_clean_rows_are_checked_by_duckdb_alone(tmp_path, monkeypatch, caplog):

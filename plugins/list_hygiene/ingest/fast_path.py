@@ -38,7 +38,7 @@ MIN_BYTES = 256 * 1024  # below this, query set-up costs more than the Python pa
 _WS = "' \t\r\n' || chr(11) || chr(12)"  # what bytes.strip() strips
 
 
-class _Unsupported(Exception):
+class Unsupported(Exception):
     """This file is not for the fast path (caller uses the Python path for the whole file)."""
 
 
@@ -210,7 +210,7 @@ def load_json_file(con, path: Path, spec: SourceSpec, sink, path_values: dict,
             [str(path)],
         )
     except duckdb.Error as exc:
-        raise _Unsupported(str(exc)) from None
+        raise Unsupported(str(exc)) from None
     # a table keeps insertion order: rowid is the element's place in the array (rows added inside a
     # transaction are numbered from a large offset, hence the minimum)
     con.execute("create or replace temp table _lh_docs as select (rowid - (select min(rowid) from _lh_read) + 1)"
@@ -218,12 +218,12 @@ def load_json_file(con, path: Path, spec: SourceSpec, sink, path_values: dict,
     con.execute("drop table _lh_read")
     if fmt == "unstructured":
         if con.execute("select count(*) from _lh_docs").fetchone()[0] != 1:
-            raise _Unsupported("not exactly one JSON document")
+            raise Unsupported("not exactly one JSON document")
         con.execute("update _lh_docs set _doc = 0")
 
     def fallback(doc: int) -> None:
         if doc == 0:
-            raise _Unsupported("the whole-file document needs the Python path")
+            raise Unsupported("the whole-file document needs the Python path")
         (text,) = con.execute("select doc from _lh_docs where _doc = ?", [doc]).fetchone()
         python_doc(doc, json.loads(text))
 
@@ -231,8 +231,6 @@ def load_json_file(con, path: Path, spec: SourceSpec, sink, path_values: dict,
     con.execute("drop table _lh_docs")
     sink.flush()
 
-
-Unsupported = _Unsupported
 
 
 class ColumnBatch:
