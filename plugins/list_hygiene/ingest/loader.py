@@ -320,17 +320,9 @@ def _documents(path: Path, sink: _Sink) -> Iterator[tuple[int, Any]]:
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         with open(path, "rb") as fh:
             for lineno, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    text = line.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    sink.reject(lineno, 0, None, f"invalid UTF-8: {exc.reason}", line.decode("utf-8", "backslashreplace"))
-                    continue
-                try:
-                    yield lineno, json.loads(text)
-                except json.JSONDecodeError as exc:
-                    sink.reject(lineno, 0, None, f"invalid JSON: {exc.msg} at column {exc.colno}", text.rstrip("\r\n"))
+                doc = _jsonl_document(lineno, line, sink)
+                if doc is not _NO_DOC:
+                    yield lineno, doc
         return
     raw = path.read_bytes()
     try:
@@ -402,21 +394,30 @@ def _load_json_batched(con, path: Path, spec: SourceSpec, sink: _Sink, path_valu
     batch.flush()
 
 
-def _jsonl_line(lineno: int, line: bytes, spec: SourceSpec, sink: _Sink, path_values: dict, known_top: set[str]) -> None:
-    """One JSONL line, exactly as `_documents` + `_load_json` treat it."""
+_NO_DOC = object()  # a JSONL line that holds no document: blank, or quarantined
+
+
+def _jsonl_document(lineno: int, line: bytes, sink: _Sink) -> Any:
+    """The document on one JSONL line, or `_NO_DOC` (blank line; not UTF-8 or not JSON: quarantined)."""
     if not line.strip():
-        return
+        return _NO_DOC
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
         sink.reject(lineno, 0, None, f"invalid UTF-8: {exc.reason}", line.decode("utf-8", "backslashreplace"))
-        return
+        return _NO_DOC
     try:
-        doc = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         sink.reject(lineno, 0, None, f"invalid JSON: {exc.msg} at column {exc.colno}", text.rstrip("\r\n"))
-        return
-    _json_document(lineno, doc, spec, sink, path_values, known_top)
+        return _NO_DOC
+
+
+def _jsonl_line(lineno: int, line: bytes, spec: SourceSpec, sink: _Sink, path_values: dict, known_top: set[str]) -> None:
+    """One JSONL line the fast path hands back, exactly as `_documents` + `_load_json` treat it."""
+    doc = _jsonl_document(lineno, line, sink)
+    if doc is not _NO_DOC:
+        _json_document(lineno, doc, spec, sink, path_values, known_top)
 
 
 def _load_json_fast(con, path: Path, spec: SourceSpec, sink: _Sink, path_values: dict) -> None:
