@@ -16,7 +16,8 @@ What it does, in this order:
    (incremental ones only process new rows).
 
 Each stage runs in a fresh child process, so its wall time includes the process start-up the Airflow
-task pays, and its peak memory is that child's own peak RSS (`ru_maxrss` from `os.wait4`).
+task pays, and its peak memory is that child's own peak RSS (`ru_maxrss` from `os.wait4`), plus, for
+ingest, the sum of its worker processes' peaks (they run side by side; CPU seconds include them).
 dbt writes its target/ and logs/ under WORK (DBT_TARGET_PATH / DBT_LOG_PATH), so the per-model
 times come from that run's own run_results.json and concurrent dbt runs in the repo are not disturbed.
 
@@ -144,7 +145,9 @@ def run_stage(stage: str, work: Path, data: Path, warehouse: Path, run_id: str, 
     wall = time.perf_counter() - started
     result = json.loads(out.read_text()) if out.exists() else {
         "payload": {}, "error": f"child exited {proc.returncode}; see {work / f'.stage_{tag}_{stage}.log'}"}
-    result.update(stage=stage, seconds=round(wall, 2), peak_rss_mib=round(usage.ru_maxrss / 1024, 1),
+    # ingest's worker processes (ingest/workers.py) run beside the child: their peaks add up
+    workers_mib = (result.get("payload") or {}).get("worker_peak_rss_mib") or 0
+    result.update(stage=stage, seconds=round(wall, 2), peak_rss_mib=round(usage.ru_maxrss / 1024 + workers_mib, 1),
                   cpu_seconds=round(usage.ru_utime + usage.ru_stime, 1))
     if stage == "build":
         result["models"] = _model_times(work / "dbt_target" / "run_results.json")
@@ -238,6 +241,8 @@ def print_report(rep: dict[str, Any]) -> None:
                 rows = s["payload"].get("rows_loaded", 0)
                 unchanged = sum(v.get("unchanged", 0) for v in s["payload"].get("by_source", {}).values())
                 note = f"{rows:,} rows loaded ({rows / s['seconds']:,.0f} rows/s)"
+                if s["payload"].get("workers"):
+                    note += f", {s['payload']['workers']} worker processes"
                 if unchanged:
                     note += f", {unchanged:,} snapshot rows unchanged"
             p(f"  {s['stage']:8s} {s['seconds']:>8.1f} {s['cpu_seconds']:>8.1f} {fmt_mib(s['peak_rss_mib']):>10s}  {note}")

@@ -1,15 +1,18 @@
-"""Every ingest test runs twice: on the per-row Python path and on the fast path (DuckDB checks,
-fast_path.py) with its size threshold off, so both paths meet the same expectations."""
+"""Every ingest test runs three times: on the per-row Python path, on the fast path (DuckDB checks,
+fast_path.py) with its size threshold off, and on the fast path read by two worker processes
+(workers.py) with their threshold off, so all three meet the same expectations."""
 
 from __future__ import annotations
 
 import pytest
 
-from list_hygiene.ingest import fast_path, loader
+from list_hygiene.ingest import fast_path, loader, workers
 
 
-@pytest.fixture(autouse=True, params=["python_path", "fast_path"])
+@pytest.fixture(autouse=True, params=["python_path", "fast_path", "workers"])
 def ingest_path(request, monkeypatch):
-    monkeypatch.setattr(loader, "FAST_PATH", request.param == "fast_path")
+    monkeypatch.setattr(loader, "FAST_PATH", request.param != "python_path")
     monkeypatch.setattr(fast_path, "MIN_BYTES", 0)
+    monkeypatch.setenv("LIST_HYGIENE_INGEST_WORKERS", "2" if request.param == "workers" else "1")
+    monkeypatch.setattr(workers, "PARALLEL_MIN_BYTES", 0)
     return request.param

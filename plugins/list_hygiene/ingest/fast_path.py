@@ -129,6 +129,7 @@ def settle(con: duckdb.DuckDBPyConnection, spec: SourceSpec, sink, rows: str) ->
     ).fetchone()[0]
     sink.loaded += inserted
     con.execute("drop table _lh_checked")
+    sink.inserted()
     return doubtful
 
 

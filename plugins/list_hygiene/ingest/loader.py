@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -60,6 +60,7 @@ class FileResult:
 @dataclass
 class IngestReport:
     files: list[FileResult]
+    worker_peak_rss_kib: dict[int, int] = field(default_factory=dict)  # worker processes (workers.py), by pid
 
     def by_source(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
@@ -87,6 +88,8 @@ class IngestReport:
             "rows_quarantined": self.rows_quarantined,
             "files": [asdict(f) for f in self.files],
             "by_source": self.by_source(),
+            "workers": len(self.worker_peak_rss_kib),
+            "worker_peak_rss_mib": round(sum(self.worker_peak_rss_kib.values()) / 1024, 1),
         }
 
 
@@ -145,8 +148,10 @@ def discover(data_dir: Path, platforms: Iterable[str] | None = None) -> Iterator
 class _Sink:
     """Buffers loaded and quarantined rows of one file and writes them in Arrow batches."""
 
-    def __init__(self, con, spec: SourceSpec, file_id: str, rel: str, loaded_at: datetime):
+    def __init__(self, con, spec: SourceSpec, file_id: str, rel: str, loaded_at: datetime,
+                 spill: Callable[[_Sink], None] | None = None):
         self.con, self.spec, self.file_id, self.rel, self.loaded_at = con, spec, file_id, rel, loaded_at
+        self.spill = spill  # called after rows were inserted (worker processes: move them out, see workers.py)
         self.rows: list[list[Any]] = []
         self.quarantine: list[tuple] = []
         self.loaded = 0
@@ -212,6 +217,12 @@ class _Sink:
         if self.quarantine:
             self.con.executemany("insert into raw.quarantine values (?,?,?,?,?,?,?,?,?,?)", self.quarantine)
             self.quarantine = []
+        self.inserted()
+
+    def inserted(self) -> None:
+        """Rows went into raw (here or from the fast path's SQL)."""
+        if self.spill is not None:
+            self.spill(self)
 
 
 def _clean(raw: str) -> str:
@@ -508,38 +519,84 @@ def _load_mail(path: Path, spec: SourceSpec, sink: _Sink, path_values: dict) -> 
             sink.add(values, None, row, sub)
 
 
-def load_file(
-    con: duckdb.DuckDBPyConnection, path: Path, data_dir: Path, platform: str, entity: str, loaded_at: datetime
-) -> FileResult:
+@dataclass
+class Job:
+    """One new file to land: what a worker process needs to read and check it."""
+
+    path: Path
+    rel: str
+    platform: str
+    entity: str
+    digest: str
+    file_id: str
+    size: int
+
+
+@dataclass
+class Landed:
+    """What reading one file put in `raw` (inside the caller's open transaction)."""
+
+    status: str  # loaded | failed
+    error: str | None
+    loaded: int
+    quarantined: int
+    extra_columns: list[str]
+    python_docs: int = 0
+
+
+def plan_file(con: duckdb.DuckDBPyConnection, path: Path, data_dir: Path, platform: str, entity: str) -> Job | FileResult:
+    """The file's job, or its result when there is nothing to read (no connector, or bytes landed before)."""
     rel = path.relative_to(data_dir).as_posix()
-    spec = SPECS.get((platform, entity))
-    if spec is None:
+    if (platform, entity) not in SPECS:
         return FileResult(rel, platform, entity, "no_connector", error=f"no connector for {platform}/{entity}")
     digest = sha256_of(path)
-    seen = con.execute(
+    seen = _seen(con, platform, entity, digest)
+    if seen:
+        return seen_result(rel, platform, entity, seen)
+    file_id = hashlib.sha256(f"{rel}\0{digest}".encode()).hexdigest()[:20]
+    return Job(path, rel, platform, entity, digest, file_id, path.stat().st_size)
+
+
+def _seen(con, platform: str, entity: str, digest: str) -> tuple | None:
+    return con.execute(
         "select path, status from raw._manifest where platform = ? and entity = ? and sha256 = ?",
         [platform, entity, digest],
     ).fetchone()
-    if seen:
-        return FileResult(rel, platform, entity, "skipped", error=f"same content already {seen[1]} as {seen[0]}")
-    file_id = hashlib.sha256(f"{rel}\0{digest}".encode()).hexdigest()[:20]
-    sink = _Sink(con, spec, file_id, rel, loaded_at)
+
+
+def seen_result(rel: str, platform: str, entity: str, seen: tuple) -> FileResult:
+    return FileResult(rel, platform, entity, "skipped", error=f"same content already {seen[1]} as {seen[0]}")
+
+
+def read_file(con: duckdb.DuckDBPyConnection, job: Job, loaded_at: datetime,
+              spill: Callable[[_Sink], None] | None = None, on_restart: Callable[[], None] | None = None) -> Landed:
+    """Read, check and insert one file's rows and quarantine rows into `raw` of `con`, whose transaction the
+    caller has begun (and commits or rolls back). `spill` is called after inserts (the worker processes move
+    rows out of their in-memory database); `on_restart` when what was inserted so far is rolled back."""
+    spec = SPECS[(job.platform, job.entity)]
+    path, rel = job.path, job.rel
+    sink = _Sink(con, spec, job.file_id, rel, loaded_at, spill)
+
+    def restart() -> _Sink:
+        con.rollback()
+        con.begin()
+        if on_restart is not None:
+            on_restart()
+        return _Sink(con, spec, job.file_id, rel, loaded_at, spill)
+
     status, error = "loaded", None
-    con.begin()
     try:
         try:
             path_values = spec.from_path(rel) if spec.from_path else {}
         except ValueError as exc:
             raise FileRejected(str(exc)) from None
-        fast = FAST_PATH and spec.format in ("csv", "json") and path.stat().st_size >= fast_path.MIN_BYTES
+        fast = FAST_PATH and spec.format in ("csv", "json") and job.size >= fast_path.MIN_BYTES
         if fast and fast_path.reads_json(spec, path):
             try:
                 _load_json_fast(con, path, spec, sink, path_values)
             except fast_path.Unsupported as exc:  # start the file again, Python reading the documents
                 log.info("ingest %s: DuckDB cannot read it as a whole (%s)", rel, exc)
-                con.rollback()
-                con.begin()
-                sink = _Sink(con, spec, file_id, rel, loaded_at)
+                sink = restart()
                 _load_json_batched(con, path, spec, sink, path_values)
         elif fast and spec.format == "json":
             _load_json_batched(con, path, spec, sink, path_values)
@@ -552,26 +609,51 @@ def load_file(
         if fast:
             log.info("ingest %s: DuckDB checks, %d unit(s) settled by Python", rel, sink.python_docs)
     except FileRejected as exc:
-        con.rollback()
-        con.begin()
+        sink = restart()
         status, error = "failed", f"{rel}: {exc}"
-        sink.rows, sink.quarantine, sink.loaded, sink.quarantined = [], [], 0, 0
         sink.reject(None, 0, None, str(exc), "")
         sink.flush()
         log.error("ingest: %s", error)
-    except Exception:
-        con.rollback()
-        raise
-    unchanged = drop_unchanged(con, spec, file_id) if spec.snapshot and status == "loaded" else 0
+    return Landed(status, error, sink.loaded, sink.quarantined, sorted(sink.extra_columns), sink.python_docs)
+
+
+def finish_file(con: duckdb.DuckDBPyConnection, job: Job, landed: Landed, loaded_at: datetime) -> FileResult:
+    """Inside the file's transaction: snapshot rows already landed are dropped, the manifest row is written,
+    and the transaction is committed."""
+    spec = SPECS[(job.platform, job.entity)]
+    unchanged = drop_unchanged(con, spec, job.file_id) if spec.snapshot and landed.status == "loaded" else 0
     con.execute(
         "insert into raw._manifest (file_id, platform, entity, path, sha256, bytes, rows_loaded, rows_quarantined, "
         "extra_columns, status, error, loaded_at, rows_unchanged) values (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        [file_id, platform, entity, rel, digest, path.stat().st_size, sink.loaded - unchanged, sink.quarantined,
-         json.dumps(sorted(sink.extra_columns)) if sink.extra_columns else None, status, error, loaded_at, unchanged],
+        [job.file_id, job.platform, job.entity, job.rel, job.digest, job.size, landed.loaded - unchanged,
+         landed.quarantined, json.dumps(landed.extra_columns) if landed.extra_columns else None, landed.status,
+         landed.error, loaded_at, unchanged],
     )
     con.commit()
-    return FileResult(rel, platform, entity, status, sink.loaded - unchanged, sink.quarantined,
-                      sorted(sink.extra_columns), error, rows_unchanged=unchanged)
+    return FileResult(job.rel, job.platform, job.entity, landed.status, landed.loaded - unchanged, landed.quarantined,
+                      landed.extra_columns, landed.error, rows_unchanged=unchanged)
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection, path: Path, data_dir: Path, platform: str, entity: str, loaded_at: datetime
+) -> FileResult:
+    """Land one file in this process, in one transaction with its manifest row."""
+    return land_here(con, plan_file(con, path, data_dir, platform, entity), loaded_at)
+
+
+def land_here(con: duckdb.DuckDBPyConnection, job: Job | FileResult, loaded_at: datetime) -> FileResult:
+    if isinstance(job, FileResult):
+        return job
+    seen = _seen(con, job.platform, job.entity, job.digest)
+    if seen:  # the same bytes under another name, landed earlier in this run
+        return seen_result(job.rel, job.platform, job.entity, seen)
+    con.begin()
+    try:
+        landed = read_file(con, job, loaded_at)
+    except Exception:
+        con.rollback()
+        raise
+    return finish_file(con, job, landed, loaded_at)
 
 
 def drop_unchanged(con: duckdb.DuckDBPyConnection, spec: SourceSpec, file_id: str) -> int:
@@ -600,8 +682,17 @@ def ingest(
         raise FileNotFoundError(f"data folder not found: {data_dir}")
     loaded_at = loaded_at or datetime.now(UTC).replace(tzinfo=None)
     ensure_raw_schema(con)
-    results = [load_file(con, f, data_dir, p, e, loaded_at) for f, p, e in discover(data_dir, platforms)]
+    from . import workers  # it imports this module
+
+    planned = [plan_file(con, f, data_dir, p, e) for f, p, e in discover(data_dir, platforms)]
+    peaks: dict[int, int] = {}
+    n = workers.use_workers(planned)
+    if n:
+        log.info("ingest: %d files on %d worker processes", sum(isinstance(j, Job) for j in planned), n)
+        results = workers.land_all(con, planned, loaded_at, n, peaks)
+    else:
+        results = [land_here(con, job, loaded_at) for job in planned]
     for r in results:
         if r.status == "loaded":
             log.info("ingest %s: %d rows, %d quarantined", r.path, r.rows_loaded, r.rows_quarantined)
-    return IngestReport(results)
+    return IngestReport(results, peaks)

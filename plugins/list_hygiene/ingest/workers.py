@@ -1,0 +1,231 @@
+"""Ingest on several processes: workers read and check files, this process alone writes the warehouse.
+
+Reading, checking and normalising a file is CPU work in Python (and DuckDB) that one process cannot
+spread over cores, while a DuckDB file takes one writer. So each worker process runs the same code as
+the one-process path (`loader.read_file`) against its own in-memory DuckDB, and moves the rows it
+produced to Parquet parts in a scratch folder (every `SPILL_ROWS` rows, so its memory stays bounded).
+This process then lands each file from its parts in one transaction with its manifest row
+(`loader.finish_file`: snapshot rows already landed are dropped there, where the history is).
+
+Files are handed out largest first, so a big file does not start last and leave one core idle; they
+are landed in discovery order, so the warehouse ends up as the one-process path leaves it (same rows,
+same manifest, same choice of which file's copy of an unchanged snapshot row stays).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import multiprocessing
+import os
+import resource
+import shutil
+import tempfile
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from .. import paths
+from . import fast_path, loader
+from .specs import SPECS
+
+log = logging.getLogger(__name__)
+
+# below this many bytes of new files, starting workers costs more than it saves
+PARALLEL_MIN_BYTES = 64 * 1024 * 1024
+SPILL_ROWS = 500_000  # a worker moves its rows to a Parquet part once it holds this many
+
+
+def worker_count() -> int:
+    """LIST_HYGIENE_INGEST_WORKERS, else one per core (at most 4: one writer has to keep up)."""
+    value = os.environ.get("LIST_HYGIENE_INGEST_WORKERS")
+    if value:
+        try:
+            return max(1, int(value))
+        except ValueError:
+            raise ValueError(f"LIST_HYGIENE_INGEST_WORKERS must be a whole number, not {value!r}") from None
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+@dataclass
+class Settings:
+    """The module switches a worker must share with this process (tests change them)."""
+
+    fast_path: bool
+    min_bytes: int
+    chunk_bytes: int
+    batch_rows: int
+    spill_rows: int
+
+    @classmethod
+    def current(cls) -> Settings:
+        return cls(loader.FAST_PATH, fast_path.MIN_BYTES, fast_path.CHUNK_BYTES, loader.BATCH_ROWS, SPILL_ROWS)
+
+    def apply(self) -> None:
+        loader.FAST_PATH, fast_path.MIN_BYTES, fast_path.CHUNK_BYTES = self.fast_path, self.min_bytes, self.chunk_bytes
+        loader.BATCH_ROWS = self.batch_rows
+
+
+@dataclass
+class Parts:
+    """A file read by a worker: what `read_file` returned and where its rows are."""
+
+    landed: loader.Landed
+    rows: list[str] = field(default_factory=list)  # Parquet parts of raw.<table>, in order
+    quarantine: list[str] = field(default_factory=list)
+    worker: tuple[int, int] = (0, 0)  # the worker's pid and its peak RSS so far (KiB)
+
+
+# ------------------------------------------------------------------ worker side
+_con: duckdb.DuckDBPyConnection | None = None
+
+
+def _worker_con(threads: int) -> duckdb.DuckDBPyConnection:
+    global _con
+    if _con is None:
+        config = paths.duckdb_config() | {"threads": threads}
+        config["memory_limit"] = os.environ.get("LIST_HYGIENE_INGEST_WORKER_MEMORY", "1GB")
+        _con = duckdb.connect(":memory:", config=config)
+        _con.execute("set enable_progress_bar = false")
+        loader.ensure_raw_schema(_con)
+    return _con
+
+
+def read_in_worker(job: loader.Job, loaded_at: datetime, scratch: str, settings: Settings, threads: int) -> Parts:
+    """Runs in a worker: `read_file` into the in-memory raw tables, then everything out to Parquet parts."""
+    settings.apply()
+    con = _worker_con(threads)
+    table = SPECS[(job.platform, job.entity)].table
+    parts = Parts(loader.Landed("loaded", None, 0, 0, []))
+    moved = 0
+
+    def move_rows() -> None:
+        nonlocal moved
+        part = os.path.join(scratch, f"{job.file_id}-{len(parts.rows):05d}.parquet")
+        con.execute(f"copy (select * from raw.{table}) to '{part}' (format parquet)")
+        con.execute(f"delete from raw.{table}")
+        parts.rows.append(part)
+
+    def spill(sink: loader._Sink) -> None:
+        nonlocal moved
+        if sink.loaded - moved >= settings.spill_rows:
+            move_rows()
+            moved = sink.loaded
+
+    def forget() -> None:  # the file starts again: its parts so far are void
+        nonlocal moved
+        for part in parts.rows:
+            os.remove(part)
+        parts.rows.clear()
+        moved = 0
+
+    con.begin()
+    try:
+        parts.landed = loader.read_file(con, job, loaded_at, spill, forget)
+        if parts.landed.loaded > moved:
+            move_rows()
+        if con.execute("select count(*) from raw.quarantine").fetchone()[0]:
+            part = os.path.join(scratch, f"{job.file_id}-quarantine.parquet")
+            con.execute(f"copy raw.quarantine to '{part}' (format parquet)")
+            parts.quarantine.append(part)
+    finally:
+        con.rollback()  # the rows live on in the parts
+    parts.worker = (os.getpid(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    return parts
+
+
+# ------------------------------------------------------------------ writer side
+_pool: ProcessPoolExecutor | None = None
+_pool_size = 0
+
+
+def _executor(n: int) -> ProcessPoolExecutor:
+    """One pool per process, kept for the next ingest (workers keep their imports and DuckDB)."""
+    global _pool, _pool_size
+    if _pool is None or _pool_size != n:
+        _drop_pool()
+        # spawn: this process holds DuckDB's threads, which a fork must not copy
+        _pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
+        _pool_size = n
+    return _pool
+
+
+@atexit.register
+def _drop_pool() -> None:
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(cancel_futures=True)
+        _pool = None
+
+
+def land_parts(con: duckdb.DuckDBPyConnection, job: loader.Job, parts: Parts, loaded_at: datetime) -> loader.FileResult:
+    """One transaction: the worker's rows and quarantine rows, then `finish_file` (snapshots, manifest, commit)."""
+    seen = loader._seen(con, job.platform, job.entity, job.digest)
+    if seen:  # the same bytes under another name earlier in this run
+        return loader.seen_result(job.rel, job.platform, job.entity, seen)
+    table = SPECS[(job.platform, job.entity)].table
+    con.begin()
+    try:
+        if parts.rows:
+            con.execute(f"insert into raw.{table} by name select * from read_parquet(?)", [parts.rows])
+        if parts.quarantine:
+            con.execute("insert into raw.quarantine by name select * from read_parquet(?)", [parts.quarantine])
+    except Exception:
+        con.rollback()
+        raise
+    return loader.finish_file(con, job, parts.landed, loaded_at)
+
+
+def land_all(con: duckdb.DuckDBPyConnection, planned: list[loader.Job | loader.FileResult], loaded_at: datetime,
+             workers: int, peaks: dict[int, int]) -> list[loader.FileResult]:
+    """Read the jobs on `workers` processes (largest first), land them here in their given order.
+    `peaks` gets each worker's peak RSS (KiB) by pid."""
+    jobs = [j for j in planned if isinstance(j, loader.Job)]
+    settings = Settings.current()
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    scratch = tempfile.mkdtemp(prefix="list-hygiene-ingest-")
+    pool = _executor(workers)
+    futures: dict[str, Future[Parts]] = {}
+    try:
+        for job in sorted(jobs, key=lambda j: -j.size):
+            futures[job.file_id] = pool.submit(read_in_worker, job, loaded_at, scratch, settings, threads)
+        results: list[loader.FileResult] = []
+        broken = False
+        for item in planned:
+            if isinstance(item, loader.FileResult) or broken:
+                results.append(loader.land_here(con, item, loaded_at))
+                continue
+            try:
+                parts = futures[item.file_id].result()
+            except BrokenProcessPool as exc:
+                log.warning("ingest: the worker processes stopped (%s); the remaining files are read here. A "
+                            "script that runs ingest must guard its top level with `if __name__ == '__main__':`, "
+                            "or set LIST_HYGIENE_INGEST_WORKERS=1", exc)
+                _drop_pool()
+                broken = True
+                results.append(loader.land_here(con, item, loaded_at))
+                continue
+            peaks[parts.worker[0]] = max(peaks.get(parts.worker[0], 0), parts.worker[1])
+            results.append(land_parts(con, item, parts, loaded_at))
+            for part in parts.rows + parts.quarantine:
+                os.remove(part)
+        return results
+    except BaseException:
+        for f in futures.values():
+            f.cancel()
+        raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def use_workers(planned: list[Any]) -> int:
+    """How many worker processes this run should use (0: read everything in this process)."""
+    jobs = [j for j in planned if isinstance(j, loader.Job)]
+    n = worker_count()
+    if n < 2 or len(jobs) < 2 or sum(j.size for j in jobs) < PARALLEL_MIN_BYTES:
+        return 0
+    return n

@@ -1,0 +1,99 @@
+"""Ingest on worker processes (workers.py) lands exactly what one process lands.
+
+conftest.py runs every ingest test with workers too; here both ways load the same folders side by side
+(on each of conftest's paths) and their raw tables, quarantine and manifest are compared row for row.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+from test_fast_path import differences
+
+from list_hygiene.ingest import ingest, workers
+from list_hygiene.ingest.loader import IngestReport
+
+LOADED_AT = datetime(2026, 11, 25, 12)
+
+
+def load_both(data: Path, tmp_path: Path, monkeypatch) -> tuple[duckdb.DuckDBPyConnection, IngestReport]:
+    """`f`: read by two worker processes, `p`: read in this process; returns the workers' report."""
+    monkeypatch.setattr(workers, "PARALLEL_MIN_BYTES", 0)
+    report = None
+    for name, n in (("f", "2"), ("p", "1")):
+        monkeypatch.setenv("LIST_HYGIENE_INGEST_WORKERS", n)
+        with duckdb.connect(str(tmp_path / f"{name}.duckdb")) as con:
+            r = ingest(con, data, loaded_at=LOADED_AT)
+            report = report or r
+    con = duckdb.connect()
+    con.execute(f"attach '{tmp_path / 'f.duckdb'}' as f (read_only)")
+    con.execute(f"attach '{tmp_path / 'p.duckdb'}' as p (read_only)")
+    return con, report
+
+
+def test_bundled_samples_land_identically_on_workers(samples_dir, tmp_path, monkeypatch):
+    """Small spill parts (many per file) must come back in order and whole."""
+    monkeypatch.setattr(workers, "SPILL_ROWS", 97)
+    con, report = load_both(samples_dir, tmp_path, monkeypatch)
+    assert report.to_dict()["workers"] >= 1  # the workers did read the files
+    assert con.execute("select count(*) from f.raw.sendgrid__events").fetchone()[0] > 1000
+    assert differences(con) == []
+    # rows of a file keep their order through the parts (insertion order = row order)
+    rows = [r for (r,) in con.execute(
+        "select _row from f.raw.sendgrid__events where _file = (select _file from f.raw.sendgrid__events "
+        "group by _file order by count(*) desc limit 1) order by rowid").fetchall()]
+    assert len(rows) > 97 and rows == sorted(rows)
+
+
+def test_failed_files_duplicates_and_snapshots_on_workers(tmp_path, monkeypatch):
+    """A rejected file, a file whose bytes another file of the run already has, and a snapshot file whose rows
+    an earlier file of the run already landed are settled as in one process: in discovery order."""
+    data = tmp_path / "data"
+    events = "\n".join(json.dumps({"email": f"u{i}@example.com", "timestamp": 1785686419 + i, "event": "delivered",
+                                   "sg_event_id": f"e{i}"}) for i in range(300))
+    contacts = "Record ID,Email,First Name,Last Modified Date\n" + "".join(
+        f"{i},c{i}@example.com,C{i},2026-11-0{1 + i % 5}T10:00:00Z\n" for i in range(40))
+    files = {
+        "sendgrid/events/a.jsonl": events,
+        "sendgrid/events/b_copy.jsonl": events,  # same bytes: skipped
+        "sendgrid/events/c.json": "[{not json",  # rejected whole
+        "hubspot/contacts/2026-11-01.csv": contacts,
+        "hubspot/contacts/2026-11-02.csv": contacts + "99,new@example.com,New,2026-11-02T10:00:00Z\n",
+    }
+    for rel, text in files.items():
+        (data / rel).parent.mkdir(parents=True, exist_ok=True)
+        (data / rel).write_text(text)
+    con, report = load_both(data, tmp_path, monkeypatch)
+    assert differences(con) == []
+    by_path = {f.path: f for f in report.files}
+    assert by_path["sendgrid/events/b_copy.jsonl"].status == "skipped"
+    assert by_path["sendgrid/events/c.json"].status == "failed"
+    assert (by_path["hubspot/contacts/2026-11-02.csv"].rows_loaded,
+            by_path["hubspot/contacts/2026-11-02.csv"].rows_unchanged) == (1, 40)
+    assert con.execute("select count(*) from f.raw.quarantine where file = 'sendgrid/events/c.json'").fetchone()[0] == 1
+
+
+def test_worker_count_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("LIST_HYGIENE_INGEST_WORKERS", "3")
+    assert workers.worker_count() == 3
+    monkeypatch.setenv("LIST_HYGIENE_INGEST_WORKERS", "many")
+    with pytest.raises(ValueError, match="LIST_HYGIENE_INGEST_WORKERS"):
+        workers.worker_count()
+
+
+def test_small_runs_stay_in_one_process(tmp_path, monkeypatch):
+    """Below PARALLEL_MIN_BYTES of new files, starting workers would cost more than it saves."""
+    monkeypatch.setenv("LIST_HYGIENE_INGEST_WORKERS", "2")
+    monkeypatch.setattr(workers, "PARALLEL_MIN_BYTES", 10_000)
+    for name in ("a", "b"):
+        p = tmp_path / "data" / "sendgrid" / "events" / f"{name}.jsonl"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(json.dumps({"email": f"{name}@example.com", "timestamp": 1785686419, "event": "open",
+                                 "sg_event_id": name}))
+    with duckdb.connect() as con:
+        report = ingest(con, tmp_path / "data", loaded_at=LOADED_AT)
+    assert report.rows_loaded == 2 and report.to_dict()["workers"] == 0
