@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from test_fast_path import differences
 
-from list_hygiene.ingest import ingest, workers
+from list_hygiene.ingest import ingest, loader, workers
 from list_hygiene.ingest.loader import IngestReport
 
 LOADED_AT = datetime(2026, 11, 25, 12)
@@ -36,8 +36,11 @@ def load_both(data: Path, tmp_path: Path, monkeypatch) -> tuple[duckdb.DuckDBPyC
 
 
 def test_bundled_samples_land_identically_on_workers(samples_dir, tmp_path, monkeypatch):
-    """Small spill parts (many per file) must come back in order and whole."""
-    monkeypatch.setattr(workers, "SPILL_ROWS", 97)
+    """Small spill parts (many per file) and JSONL files read in many spans must come back in order and whole."""
+    monkeypatch.setattr(workers, "SPILL_ROWS", 997)
+    monkeypatch.setattr(workers, "SPAN_BYTES", 256 * 1024)
+    assert any(len(workers.split(loader.Job(f, "", "", "", "", "", f.stat().st_size))) > 3
+               for f in samples_dir.rglob("*.jsonl"))
     con, report = load_both(samples_dir, tmp_path, monkeypatch)
     assert report.to_dict()["workers"] >= 1  # the workers did read the files
     assert con.execute("select count(*) from f.raw.sendgrid__events").fetchone()[0] > 1000
@@ -46,7 +49,7 @@ def test_bundled_samples_land_identically_on_workers(samples_dir, tmp_path, monk
     rows = [r for (r,) in con.execute(
         "select _row from f.raw.sendgrid__events where _file = (select _file from f.raw.sendgrid__events "
         "group by _file order by count(*) desc limit 1) order by rowid").fetchall()]
-    assert len(rows) > 97 and rows == sorted(rows)
+    assert len(rows) > 997 and rows == sorted(rows)
 
 
 def test_failed_files_duplicates_and_snapshots_on_workers(tmp_path, monkeypatch):
@@ -97,3 +100,20 @@ def test_small_runs_stay_in_one_process(tmp_path, monkeypatch):
     with duckdb.connect() as con:
         report = ingest(con, tmp_path / "data", loaded_at=LOADED_AT)
     assert report.rows_loaded == 2 and report.to_dict()["workers"] == 0
+
+
+@pytest.mark.parametrize("span_bytes", [1, 5, 9, 64])
+def test_spans_cut_at_line_ends_and_number_lines(tmp_path, span_bytes):
+    """Spans cover the file exactly, start at line starts, and know their first line's number (blank lines,
+    CRLF and a last line without a newline included)."""
+    text = b'{"a":1}\n\n{"bb":22}\r\n{"ccc":333}\n\n\n{"d":4}'
+    p = tmp_path / "a.jsonl"
+    p.write_bytes(text)
+    cut = workers.spans(p, len(text), span_bytes)
+    assert b"".join(text[a:b] for a, b, _ in cut) == text
+    assert [a for a, _, _ in cut] == sorted({a for a, _, _ in cut})
+    for a, _, first in cut:
+        assert a == 0 or text[a - 1:a] == b"\n"
+        assert first == text[:a].count(b"\n") + 1
+    lines = [(n, line) for span in cut for n, line in loader.jsonl_lines(p, span)]
+    assert lines == list(enumerate(text.splitlines(keepends=True), start=1))

@@ -143,13 +143,18 @@ def _process(con, spec: SourceSpec, sink, path_values: dict, docs: str,
     con.execute("drop view _lh_rows")
 
 
-def _jsonl_slices(path: Path):
-    """(first line number, bytes) slices of whole lines, about CHUNK_BYTES each."""
-    lineno = 1
+def _jsonl_slices(path: Path, span: tuple[int, int, int] | None = None):
+    """(first line number, bytes) slices of whole lines, about CHUNK_BYTES each (of `span` only, if given:
+    first byte, end byte, first line number)."""
+    start, end, lineno = span or (0, None, 1)
     with open(path, "rb") as fh:
+        fh.seek(start)
+        left = end - start if end is not None else None
         tail = b""
         while True:
-            block = fh.read(CHUNK_BYTES)
+            block = fh.read(CHUNK_BYTES if left is None else min(CHUNK_BYTES, left))
+            if left is not None:
+                left -= len(block)
             if not block:
                 if tail:
                     yield lineno, tail
@@ -164,8 +169,9 @@ def _jsonl_slices(path: Path):
             tail = block[cut:]
 
 
-def load_jsonl(con, path: Path, spec: SourceSpec, sink, path_values: dict, python_line: Callable[[int, bytes], None]):
-    for first, data in _jsonl_slices(path):
+def load_jsonl(con, path: Path, spec: SourceSpec, sink, path_values: dict, python_line: Callable[[int, bytes], None],
+               span: tuple[int, int, int] | None = None):
+    for first, data in _jsonl_slices(path, span):
         nl = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
         ends = nl + 1 if data.endswith(b"\n") else np.append(nl + 1, len(data))
         offsets = np.concatenate([[0], ends]).astype(np.int64)

@@ -40,6 +40,10 @@ csv.field_size_limit(16 * 1024 * 1024)
 _UNENCODABLE = re.compile("[\ud800-\udfff]")
 
 
+# (first byte, end byte, number of the first line): the part of a JSONL file one worker reads
+Span = tuple[int, int, int]
+
+
 class FileRejected(Exception):
     """The whole file cannot be loaded (missing required column, not JSON at all, ...)."""
 
@@ -326,14 +330,30 @@ def _csv_record(n: int, values: dict[str, str | None], extra: dict | None, raw_t
     sink.add(values, extra, n, 0)
 
 
-def _documents(path: Path, sink: _Sink) -> Iterator[tuple[int, Any]]:
+def is_jsonl(path: Path) -> bool:
+    return path.suffix.lower() in (".jsonl", ".ndjson")
+
+
+def jsonl_lines(path: Path, span: Span | None = None) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) of a JSONL file, or of the span of it a worker reads."""
+    start, end, first = span or (0, None, 1)
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        pos = start
+        for lineno, line in enumerate(fh, start=first):
+            if end is not None and pos >= end:
+                return
+            pos += len(line)
+            yield lineno, line
+
+
+def _documents(path: Path, sink: _Sink, span: Span | None = None) -> Iterator[tuple[int, Any]]:
     """(row, document) pairs: JSONL lines, array elements, or a single whole-file object (row 0)."""
-    if path.suffix.lower() in (".jsonl", ".ndjson"):
-        with open(path, "rb") as fh:
-            for lineno, line in enumerate(fh, start=1):
-                doc = _jsonl_document(lineno, line, sink)
-                if doc is not _NO_DOC:
-                    yield lineno, doc
+    if is_jsonl(path):
+        for lineno, line in jsonl_lines(path, span):
+            doc = _jsonl_document(lineno, line, sink)
+            if doc is not _NO_DOC:
+                yield lineno, doc
         return
     raw = path.read_bytes()
     try:
@@ -348,9 +368,9 @@ def _documents(path: Path, sink: _Sink) -> Iterator[tuple[int, Any]]:
         yield 0, doc
 
 
-def _load_json(path: Path, spec: SourceSpec, sink: _Sink, path_values: dict) -> None:
+def _load_json(path: Path, spec: SourceSpec, sink: _Sink, path_values: dict, span: Span | None = None) -> None:
     known_top = {f.source.split(".")[0] for f in spec.fields}
-    for row, doc in _documents(path, sink):
+    for row, doc in _documents(path, sink, span):
         _json_document(row, doc, spec, sink, path_values, known_top)
 
 
@@ -395,12 +415,13 @@ def _json_record(r: int, s: int, rec: Any, spec: SourceSpec, sink: _Sink, path_v
     sink.add(values, extra, r, s)
 
 
-def _load_json_batched(con, path: Path, spec: SourceSpec, sink: _Sink, path_values: dict) -> None:
+def _load_json_batched(con, path: Path, spec: SourceSpec, sink: _Sink, path_values: dict,
+                       span: Span | None = None) -> None:
     """Python reads the documents and flattens the records; DuckDB checks them (fast_path.ColumnBatch)."""
     known_top = {f.source.split(".")[0] for f in spec.fields}
     batch = fast_path.ColumnBatch(
         con, spec, sink, lambda unit: _json_record(*unit, spec, sink, path_values, known_top), BATCH_ROWS)
-    for row, doc in _documents(path, sink):
+    for row, doc in _documents(path, sink, span):
         _json_document(row, doc, spec, sink, path_values, known_top, batch)
     batch.flush()
 
@@ -431,13 +452,14 @@ def _jsonl_line(lineno: int, line: bytes, spec: SourceSpec, sink: _Sink, path_va
         _json_document(lineno, doc, spec, sink, path_values, known_top)
 
 
-def _load_json_fast(con, path: Path, spec: SourceSpec, sink: _Sink, path_values: dict) -> None:
+def _load_json_fast(con, path: Path, spec: SourceSpec, sink: _Sink, path_values: dict,
+                    span: Span | None = None) -> None:
     """DuckDB reads and checks; the documents it is unsure about take the Python path above (fast_path.py)."""
     known_top = {f.source.split(".")[0] for f in spec.fields}
-    if path.suffix.lower() in (".jsonl", ".ndjson"):
+    if is_jsonl(path):
         fast_path.load_jsonl(
             con, path, spec, sink, path_values,
-            lambda n, line: _jsonl_line(n, line, spec, sink, path_values, known_top),
+            lambda n, line: _jsonl_line(n, line, spec, sink, path_values, known_top), span,
         )
     else:
         fast_path.load_json_file(
@@ -530,6 +552,7 @@ class Job:
     digest: str
     file_id: str
     size: int
+    span: Span | None = None  # a worker reads only this part of a big JSONL file
 
 
 @dataclass
@@ -591,20 +614,23 @@ def read_file(con: duckdb.DuckDBPyConnection, job: Job, loaded_at: datetime,
         except ValueError as exc:
             raise FileRejected(str(exc)) from None
         fast = FAST_PATH and spec.format in ("csv", "json") and job.size >= fast_path.MIN_BYTES
+        span = job.span
         if fast and fast_path.reads_json(spec, path):
             try:
-                _load_json_fast(con, path, spec, sink, path_values)
+                _load_json_fast(con, path, spec, sink, path_values, span)
             except fast_path.Unsupported as exc:  # start the file again, Python reading the documents
                 log.info("ingest %s: DuckDB cannot read it as a whole (%s)", rel, exc)
                 sink = restart()
-                _load_json_batched(con, path, spec, sink, path_values)
+                _load_json_batched(con, path, spec, sink, path_values, span)
         elif fast and spec.format == "json":
-            _load_json_batched(con, path, spec, sink, path_values)
+            _load_json_batched(con, path, spec, sink, path_values, span)
+        elif spec.format == "json":
+            _load_json(path, spec, sink, path_values, span)
         elif fast:
             _load_csv(path, spec, sink, path_values, fast_path.ColumnBatch(
                 con, spec, sink, lambda unit: _csv_record(*unit, sink), BATCH_ROWS))
         else:
-            {"csv": _load_csv, "mail": _load_mail}.get(spec.format, _load_json)(path, spec, sink, path_values)
+            {"csv": _load_csv, "mail": _load_mail}[spec.format](path, spec, sink, path_values)
         sink.flush()
         if fast:
             log.info("ingest %s: DuckDB checks, %d unit(s) settled by Python", rel, sink.python_docs)

@@ -23,8 +23,9 @@ import shutil
 import tempfile
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 # below this many bytes of new files, starting workers costs more than it saves
 PARALLEL_MIN_BYTES = 64 * 1024 * 1024
 SPILL_ROWS = 500_000  # a worker moves its rows to a Parquet part once it holds this many
+SPAN_BYTES = 128 * 1024 * 1024  # a bigger JSONL file is read in spans of about this size, side by side
 
 
 def worker_count() -> int:
@@ -101,11 +103,12 @@ def read_in_worker(job: loader.Job, loaded_at: datetime, scratch: str, settings:
     con = _worker_con(threads)
     table = SPECS[(job.platform, job.entity)].table
     parts = Parts(loader.Landed("loaded", None, 0, 0, []))
+    start = job.span[0] if job.span else 0
     moved = 0
 
     def move_rows() -> None:
         nonlocal moved
-        part = os.path.join(scratch, f"{job.file_id}-{len(parts.rows):05d}.parquet")
+        part = os.path.join(scratch, f"{job.file_id}-{start}-{len(parts.rows):05d}.parquet")
         con.execute(f"copy (select * from raw.{table}) to '{part}' (format parquet)")
         con.execute(f"delete from raw.{table}")
         parts.rows.append(part)
@@ -129,7 +132,7 @@ def read_in_worker(job: loader.Job, loaded_at: datetime, scratch: str, settings:
         if parts.landed.loaded > moved:
             move_rows()
         if con.execute("select count(*) from raw.quarantine").fetchone()[0]:
-            part = os.path.join(scratch, f"{job.file_id}-quarantine.parquet")
+            part = os.path.join(scratch, f"{job.file_id}-{start}-quarantine.parquet")
             con.execute(f"copy raw.quarantine to '{part}' (format parquet)")
             parts.quarantine.append(part)
     finally:
@@ -162,6 +165,55 @@ def _drop_pool() -> None:
         _pool = None
 
 
+def spans(path: Path, size: int, span_bytes: int) -> list[loader.Span]:
+    """A JSONL file cut at line ends into spans of about `span_bytes`, each with the number of its first line."""
+    cuts = [0]
+    with open(path, "rb") as fh:
+        while cuts[-1] + span_bytes < size:
+            fh.seek(cuts[-1] + span_bytes)
+            fh.readline()  # on to the start of the next line
+            if fh.tell() >= size:
+                break
+            cuts.append(fh.tell())
+        out, line = [], 1
+        for a, b in zip(cuts, [*cuts[1:], size], strict=True):
+            out.append((a, b, line))
+            if b < size:
+                fh.seek(a)
+                line += _count_newlines(fh, b - a)
+    return out
+
+
+def _count_newlines(fh, n: int) -> int:
+    count = 0
+    while n > 0:
+        block = fh.read(min(n, 16 * 1024 * 1024))
+        if not block:
+            break
+        count += block.count(b"\n")
+        n -= len(block)
+    return count
+
+
+def split(job: loader.Job) -> list[loader.Job]:
+    """The units the workers read: a big JSONL file in spans, any other file whole."""
+    if not loader.is_jsonl(job.path) or job.size < 2 * SPAN_BYTES:
+        return [job]
+    return [replace(job, span=span) for span in spans(job.path, job.size, SPAN_BYTES)]
+
+
+def merge(pieces: list[Parts]) -> Parts:
+    """One file's Parts from its spans' (in order). A file rejected as a whole (its path names no list,
+    say) is rejected by every span alike: the first span's rejection stands for the file."""
+    failed = next((p for p in pieces if p.landed.status == "failed"), None)
+    if failed is not None:
+        return failed
+    landed = loader.Landed(
+        "loaded", None, sum(p.landed.loaded for p in pieces), sum(p.landed.quarantined for p in pieces),
+        sorted({c for p in pieces for c in p.landed.extra_columns}), sum(p.landed.python_docs for p in pieces))
+    return Parts(landed, [r for p in pieces for r in p.rows], [q for p in pieces for q in p.quarantine])
+
+
 def land_parts(con: duckdb.DuckDBPyConnection, job: loader.Job, parts: Parts, loaded_at: datetime) -> loader.FileResult:
     """One transaction: the worker's rows and quarantine rows, then `finish_file` (snapshots, manifest, commit)."""
     seen = loader._seen(con, job.platform, job.entity, job.digest)
@@ -189,10 +241,13 @@ def land_all(con: duckdb.DuckDBPyConnection, planned: list[loader.Job | loader.F
     threads = max(1, (os.cpu_count() or 1) // workers)
     scratch = tempfile.mkdtemp(prefix="list-hygiene-ingest-")
     pool = _executor(workers)
-    futures: dict[str, Future[Parts]] = {}
+    pieces_of = {job.file_id: split(job) for job in jobs}
+    futures: dict[str, list[Future[Parts]]] = {fid: [None] * len(units) for fid, units in pieces_of.items()}
+    order = sorted(((fid, i, unit) for fid, units in pieces_of.items() for i, unit in enumerate(units)),
+                   key=lambda t: -(t[2].span[1] - t[2].span[0] if t[2].span else t[2].size))
     try:
-        for job in sorted(jobs, key=lambda j: -j.size):
-            futures[job.file_id] = pool.submit(read_in_worker, job, loaded_at, scratch, settings, threads)
+        for fid, i, unit in order:
+            futures[fid][i] = pool.submit(read_in_worker, unit, loaded_at, scratch, settings, threads)
         results: list[loader.FileResult] = []
         broken = False
         for item in planned:
@@ -200,7 +255,7 @@ def land_all(con: duckdb.DuckDBPyConnection, planned: list[loader.Job | loader.F
                 results.append(loader.land_here(con, item, loaded_at))
                 continue
             try:
-                parts = futures[item.file_id].result()
+                pieces = [f.result() for f in futures[item.file_id]]
             except BrokenProcessPool as exc:
                 log.warning("ingest: the worker processes stopped (%s); the remaining files are read here. A "
                             "script that runs ingest must guard its top level with `if __name__ == '__main__':`, "
@@ -209,13 +264,14 @@ def land_all(con: duckdb.DuckDBPyConnection, planned: list[loader.Job | loader.F
                 broken = True
                 results.append(loader.land_here(con, item, loaded_at))
                 continue
-            peaks[parts.worker[0]] = max(peaks.get(parts.worker[0], 0), parts.worker[1])
-            results.append(land_parts(con, item, parts, loaded_at))
-            for part in parts.rows + parts.quarantine:
+            for p in pieces:
+                peaks[p.worker[0]] = max(peaks.get(p.worker[0], 0), p.worker[1])
+            results.append(land_parts(con, item, merge(pieces), loaded_at))
+            for part in (f for p in pieces for f in p.rows + p.quarantine):
                 os.remove(part)
         return results
     except BaseException:
-        for f in futures.values():
+        for f in (f for fs in futures.values() for f in fs):
             f.cancel()
         raise
     finally:
