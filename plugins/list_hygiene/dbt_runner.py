@@ -43,6 +43,11 @@ class DbtResult:
         return [n for n in self.nodes if n["status"] == "warn"]
 
 
+def target_dir() -> Path:
+    """Where dbt writes its artifacts: DBT_TARGET_PATH (relative to the project, as dbt reads it) or target/."""
+    return DBT_PROJECT_DIR / os.environ.get("DBT_TARGET_PATH", "target")
+
+
 def _env(warehouse: Path) -> None:
     os.environ["LIST_HYGIENE_WAREHOUSE"] = str(Path(warehouse).resolve())
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")

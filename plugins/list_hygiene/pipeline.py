@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from .dbt_runner import run_dbt
+from .dbt_runner import run_dbt, target_dir
 from .ingest import ingest
 from .paths import duckdb_config, output_dir_for
 from .verify.reference import load_reference_tables
@@ -81,12 +81,10 @@ def docs_step(warehouse: Path) -> dict[str, Any]:
     """dbt docs as one static page beside the warehouse (loads nothing from outside)."""
     warehouse = _prepare(warehouse)
     run_dbt(["docs", "generate", "--static"], warehouse)
-    from .paths import DBT_PROJECT_DIR
-
     docs_dir = output_dir_for(warehouse) / "dbt_docs"
     docs_dir.mkdir(parents=True, exist_ok=True)
     for name in ("index.html", "static_index.html", "manifest.json", "catalog.json"):
-        src = DBT_PROJECT_DIR / "target" / name
+        src = target_dir() / name
         if src.exists():
             shutil.copy2(src, docs_dir / name)
     payload = {"docs": str(docs_dir / "static_index.html")}

@@ -133,7 +133,11 @@ def test_volume_anomaly_blocks(wh: Path) -> None:
     assert f"threshold between {KNOBS['volume_band_low']} and {KNOBS['volume_band_high']}" in msg
 
 
-def test_stale_source_blocks(wh: Path) -> None:
+@pytest.mark.parametrize("target", ["default", "moved"])
+def test_stale_source_blocks(wh: Path, target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Also with dbt's artifacts moved (DBT_TARGET_PATH, as the benchmark and CI runs set it)."""
+    if target == "moved":
+        monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "dbt_target"))
     sql(wh, "update raw.sendgrid__events set _loaded_at = _loaded_at - interval 10 day")
     msg = gate_fails(wh, freshness=True)
     assert "source_freshness: raw.sendgrid__events failed; observed last load 10.0 days ago" in msg

@@ -26,8 +26,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ..dbt_runner import run_dbt
-from ..paths import DBT_PROJECT_DIR, duckdb_config, output_dir_for
+from ..dbt_runner import run_dbt, target_dir
+from ..paths import duckdb_config, output_dir_for
 from ..privacy import mask_email
 from .checks import Check, Expectation, describe_threshold, load_checks
 from .config import thresholds
@@ -125,7 +125,7 @@ def _dbt_tests(warehouse: Path) -> list[CheckResult]:
 def _freshness(warehouse: Path, out_dir: Path) -> list[CheckResult]:
     """`dbt source freshness`: error_after → fail, warn_after → warn; sources with no rows are skipped."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = DBT_PROJECT_DIR / "target" / "sources.json"  # dbt's default (a custom --output is deprecated)
+    target = target_dir() / "sources.json"  # where dbt writes it (a custom --output is deprecated)
     target.unlink(missing_ok=True)
     res = run_dbt(["source", "freshness"], warehouse, raise_on_failure=False)
     details = {}
