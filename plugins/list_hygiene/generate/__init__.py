@@ -6,6 +6,11 @@
 
 Same arguments, same bytes: no wall-clock time, fixed ordering. The population depends only on (seed, contacts);
 every send's outcome only on (seed, contacts, send), so consecutive windows add up to one longer window.
+
+A drop that starts after model.FIRST_DROP is a follow-up drop: its CRM and audience snapshots (HubSpot, Mailchimp
+members, Salesforce, Pipedrive) hold only the records changed inside it, the way each platform's "modified since"
+read returns them; the first drop (and any run with `full=True`) holds every record. A record's columns depend only
+on what happened to it up to the window's end, so an unchanged record reads the same in every drop.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from . import scenarios as sc
-from .model import SIM_ORIGIN, build_population, build_sends, day_number, simulate
+from .model import FIRST_DROP, SIM_ORIGIN, build_population, build_sends, day_number, simulate
 from .scenarios import MALFORMED, SCENARIOS, Malformed, Scenario
+from .summary import History
 from .writers import (
     Window,
     summarize,
@@ -65,21 +71,26 @@ def _executor() -> ThreadPoolExecutor | _Inline:
 
 
 def generate(out: Path, contacts: int = 300, days: int = 115, start: dt.date = dt.date(2026, 8, 1), seed: int = 7,
-             scenarios: bool = True, malformed: bool = True) -> dict[str, int]:
-    """Write one drop of exports for [start, start + days) under `out`; return rows written per platform/entity."""
+             scenarios: bool = True, malformed: bool = True, full: bool | None = None) -> dict[str, int]:
+    """Write one drop of exports for [start, start + days) under `out`; return rows written per platform/entity.
+
+    `full`: whether the snapshot exports hold every record or only those changed in the window; by default full
+    for a first drop (starting on or before FIRST_DROP), changed-only for a follow-up drop.
+    """
     if days < 1 or contacts < 0:
         raise ValueError("days must be >= 1 and contacts >= 0")
     out = Path(out)
-    win = Window(start, days)
+    win = Window(start, days, start <= FIRST_DROP if full is None else full)
     rows = sc.scenario_rows() if scenarios else []
     pop = build_population(contacts, seed, rows)
     first_day = min(day_number(SIM_ORIGIN), day_number(start) - 30)
     sends = build_sends(first_day, day_number(start) + days, seed)
     scripted = sc.scripts(pop.n_random) if scenarios else None
     with _executor() as pool:  # the writers spend their time in DuckDB and numpy, which run without the GIL
-        more = pool.submit(write_more, out, pop, start, days, seed)  # its own senders: needs only the population
-        ev, state = simulate(pop, sends, seed, win.start_ts, win.end_ts, scripted)
-        summ = summarize(pop, ev)
+        more = pool.submit(write_more, out, pop, start, days, seed, win.full)  # its own senders: needs the population
+        history = History(pop.size, win.history_start_ts, win.start_ts)
+        ev, state = simulate(pop, sends, seed, win.start_ts, win.end_ts, scripted, history)
+        summ = summarize(pop, ev, history)
         placed: dict[str, int] = {}
         sendgrid = pool.submit(write_sendgrid, out, pop, sends, ev, win, malformed, placed)
         ses = pool.submit(write_ses, out, pop, sends, ev, win)

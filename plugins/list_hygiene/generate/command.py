@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from . import generate
+from .model import FIRST_DROP
 
 
 def generate_command(
@@ -24,7 +25,12 @@ def generate_command(
     start: Annotated[str, typer.Option("--start", help="First day (YYYY-MM-DD); a later start = the next drop.")] = (
         "2026-08-01"),
     seed: Annotated[int, typer.Option("--seed", help="Random seed; same arguments give the same bytes.")] = 7,
+    full: Annotated[bool | None, typer.Option(
+        "--full/--changed-only", help="CRM and audience snapshots with every record, or only the records changed "
+        f"in the window. Default: every record for a first drop (start on or before {FIRST_DROP}), the changed "
+        "ones for a later start (an incremental drop).")] = None,
 ) -> None:
     """Write seeded platform exports for [start, start + days) to OUT/<platform>/<entity>/ (deterministic)."""
-    counts = generate(Path(out), contacts=contacts, days=days, start=dt.date.fromisoformat(start), seed=seed)
+    counts = generate(Path(out), contacts=contacts, days=days, start=dt.date.fromisoformat(start), seed=seed,
+                      full=full)
     print(json.dumps(counts, indent=2, sort_keys=True))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -24,6 +25,12 @@ SG, MC, SES = 0, 1, 2
 # contact (bounced, unsubscribed, ...) at a given day does not depend on the window being generated.
 SIM_ORIGIN = dt.date(2026, 7, 1)
 LOOKBACK_DAYS = 10  # sends this long before the window can still produce opens/clicks inside it
+# The first drop starts here (the default --start). A run starting later is a follow-up drop: its CRM and audience
+# snapshots hold only the records changed inside it (summary.Window.full). The per-contact summary fields the
+# snapshots carry (last send / open / click, bounces) count the events from this day on (or from the window's start,
+# if earlier), so every drop after it agrees with the first on them; older engagement is the history the HubSpot
+# writer draws.
+FIRST_DROP = dt.date(2026, 8, 1)
 
 # event types
 PROCESSED, DELIVERED, OPEN, CLICK, BOUNCE, DEFERRED, DROPPED, COMPLAINT, UNSUBSCRIBE = range(9)
@@ -382,6 +389,22 @@ class Events:
 _EVENT_FIELDS = ("platform", "send", "contact", "etype", "ts", "ms", "machine", "reason", "eid")
 
 
+class EventSink(Protocol):
+    """Where `_random_recipients` puts a send's events: `_Acc` keeps them all, summary.History folds them."""
+
+    def add(self, platform: int, send: int, contact: np.ndarray, etype: int | np.ndarray, ts: np.ndarray,
+            machine: bool | np.ndarray = False, reason: int | np.ndarray = -1, occ: int = 0,
+            uid: np.uint64 | int = 0) -> None: ...
+
+
+class HistorySink(EventSink, Protocol):
+    """Takes the events before the window that the summary fields count: those at or after `since` (unix seconds)."""
+
+    since: int
+
+    def add_events(self, ev: Events) -> None: ...
+
+
 class _Acc:
     def __init__(self) -> None:
         self.parts: dict[str, list[np.ndarray]] = {f: [] for f in _EVENT_FIELDS}
@@ -424,9 +447,10 @@ class State:
     clean_send: np.ndarray  # (3, n)
 
 
-def _random_recipients(pop: Population, sends: Sends, s: int, seed: int, state: State, acc: _Acc,
-                       materialize: bool) -> None:
-    """One send to the random contacts of its audience: update the suppression state, keep the events if asked.
+def _random_recipients(pop: Population, sends: Sends, s: int, seed: int, state: State,
+                       acc: EventSink | None) -> None:
+    """One send to the random contacts of its audience: update the suppression state, hand the events to `acc`
+    (if any: without one, only the state is computed).
 
     Arrays below are aligned with `aud` (the audience, ascending contact indices); `u(row, contacts)` are the
     send's draws (send_draws.py), made only where used.
@@ -440,13 +464,13 @@ def _random_recipients(pop: Population, sends: Sends, s: int, seed: int, state: 
     t0 = T + send_offsets(uid, aud)  # recipients spread over half an hour, fixed per (send, contact)
 
     # SendGrid drops mail to suppressed addresses; the others simply leave them out
-    if p == SG and materialize:
+    if p == SG and acc is not None:
         ci = aud[stopped]
         why = np.where(state.hard_bounced[p][ci] < T, DROP_BOUNCED,
                        np.where(state.complained[p][ci] < T, DROP_SPAM, DROP_UNSUB)).astype(np.int16)
         acc.add(p, s, ci, DROPPED, t0[stopped], reason=why, uid=uid)
     live = ~stopped
-    if materialize:
+    if acc is not None:
         acc.add(p, s, aud[live], PROCESSED, t0[live], uid=uid)
 
     dead = live & (pop.dead_at[aud] <= T)
@@ -466,7 +490,7 @@ def _random_recipients(pop: Population, sends: Sends, s: int, seed: int, state: 
     dci = ci[deferred]
     dts[deferred] += 300 + (u(8, dci) * 5400).astype(np.int64)
 
-    if materialize:
+    if acc is not None:
         _bounces_and_deliveries(pop, p, s, uid, acc, u, aud, t0, dead, block, soft, delivered, dts, deferred)
         # machine opens (Apple MPP prefetch, seconds after delivery)
         mci = pop.mpp[ci]
@@ -492,18 +516,18 @@ def _random_recipients(pop: Population, sends: Sends, s: int, seed: int, state: 
         uts = dts[un] + 600 + (u(4, uci) * 40_000).astype(np.int64)
         state.unsubscribed[p][uci] = uts
         state.unsub_send[p][uci] = s
-        if materialize and p == SG:
+        if acc is not None and p == SG:
             acc.add(p, s, uci, UNSUBSCRIBE, uts, occ=4, uid=uid)
     if p != MC:
         cm = (pop.complain_at[ci] <= T) & (state.complained[p][ci] == NEVER)
         mci2 = ci[cm]
         mts = dts[cm] + 1800 + (u(3, mci2) * 20000).astype(np.int64)
         state.complained[p][mci2] = mts
-        if materialize:
+        if acc is not None:
             acc.add(p, s, mci2, COMPLAINT, mts, occ=5, uid=uid)
 
 
-def _bounces_and_deliveries(pop: Population, p: int, s: int, uid: np.uint64, acc: _Acc, u: SendDraws,
+def _bounces_and_deliveries(pop: Population, p: int, s: int, uid: np.uint64, acc: EventSink, u: SendDraws,
                             aud: np.ndarray, t0: np.ndarray, dead: np.ndarray, block: np.ndarray, soft: np.ndarray,
                             delivered: np.ndarray, dts: np.ndarray, deferred: np.ndarray) -> None:
     """The bounce, deferral and delivery events of one send (masks over `aud`; `deferred` over the deliveries)."""
@@ -531,24 +555,28 @@ def _bounces_and_deliveries(pop: Population, p: int, s: int, uid: np.uint64, acc
 
 
 def simulate(pop: Population, sends: Sends, seed: int, window_start: int, window_end: int,
-             scripted: dict | None = None) -> tuple[Events, State]:
+             scripted: dict | None = None, history: HistorySink | None = None) -> tuple[Events, State]:
     """Run every send in time order; keep events whose timestamp lies in [window_start, window_end).
 
     `scripted` maps a scenario contact index to a callable(platform, send_index, sends, window_end) that returns
     a list of (etype, seconds after send, machine, reason) or None for 'not a recipient'.
+    `history`, if given, receives the events before the window that can lie at or after `history.since`: those of
+    the sends too early to reach the window are computed for it alone (nothing else is kept of them).
     """
     n = pop.size
     acc = _Acc()
     state = State(*(np.full((3, n), NEVER, dtype=np.int64) for _ in range(3)),
                   np.full((3, n), -1, dtype=np.int64), np.full((3, n), -1, dtype=np.int64))
+    kept_from = window_start - LOOKBACK_DAYS * DAY  # sends from here on can have events in the window
+    folded_from = NEVER if history is None else history.since - LOOKBACK_DAYS * DAY
     for s in range(len(sends)):
         p = int(sends.platform[s])
         T = int(sends.ts[s])
         if T >= window_end:
             break
         uid = sends.uid[s]
-        materialize = T >= window_start - LOOKBACK_DAYS * DAY
-        _random_recipients(pop, sends, s, seed, state, acc, materialize)
+        sink: EventSink | None = acc if T >= kept_from else history if T >= folded_from else None
+        _random_recipients(pop, sends, s, seed, state, sink)
 
         # scripted scenario contacts
         if scripted:
@@ -571,11 +599,13 @@ def simulate(pop: Population, sends: Sends, seed: int, window_start: int, window
                         state.clean_send[p][c] = s
                     if et == COMPLAINT:
                         state.complained[p][c] = T + dtsec
-                    if materialize:
-                        acc.add(p, s, one, et, np.array([T + dtsec]), machine=mach, reason=reason, occ=10 + k,
-                                uid=uid)
+                    if sink is not None:
+                        sink.add(p, s, one, et, np.array([T + dtsec]), machine=mach, reason=reason, occ=10 + k,
+                                 uid=uid)
 
     ev = acc.build()
+    if history is not None:
+        history.add_events(ev.select(ev.ts < window_start))
     keep = (ev.ts >= window_start) & (ev.ts < window_end)
     ev = ev.select(keep)
     return ev.select(time_order(ev.ts, ev.eid)), state

@@ -1,5 +1,12 @@
 """HubSpot contacts export: one CSV with HubSpot's property labels as the header, written column-wise.
 
+A follow-up drop (Window.full off) holds only the contacts changed since its start. HubSpot's export API takes a CRM
+search request (`publicCrmSearchRequest`, ../shared/PLATFORMS.md section 6), and a filter `lastmodifieddate >= the
+last export` is how an incremental contacts export is made; the file has the same columns either way. A contact's
+columns depend only on what happened to it up to the window's end (the summary fields are cumulative, summary.py),
+so a contact left out is one whose row would read as in the drop before. Scenario contacts are always written: their
+timelines count back from each drop's end.
+
 Three malformed records (no email, an impossible date, invalid UTF-8) are planted at fixed record numbers near the
 top when `malformed` is on; scenarios.MALFORMED says where.
 """
@@ -46,15 +53,16 @@ def _minutes_sql(col: str) -> str:
     return f"CASE WHEN {col} >= 0 THEN left({col}_iso, 16) ELSE '' END"
 
 
-def _body(pop: Population, summ: Summary, win: Window, seed: int, idx: np.ndarray):
+def _columns(pop: Population, summ: Summary, win: Window, seed: int, idx: np.ndarray) -> dict[str, np.ndarray]:
+    """The value columns of the contacts `idx`, and `changed`: when the record last changed (any column)."""
     h = [unit_hash(seed, idx, k) for k in range(8)]
-    end = win.end_ts
+    end, since = win.end_ts, win.history_start_ts
     scen = idx >= pop.n_random
     created = pop.created[idx]
     last_send, last_open, last_click = summ.last_send[idx], summ.last_open[idx].copy(), summ.last_click[idx]
-    # history before the window: some contacts opened long ago
-    old = ~scen & (last_open < 0) & (pop.p_open[idx] > 0.05) & (h[0] < 0.6) & (created < win.start_ts)
-    hist = np.maximum(created + DAY, win.start_ts - (h[1] * 300).astype(np.int64) * DAY - 7200)
+    # history before the summaries start counting: some contacts opened long ago
+    old = ~scen & (last_open < 0) & (pop.p_open[idx] > 0.05) & (h[0] < 0.6) & (created < since)
+    hist = np.maximum(created + DAY, since - (h[1] * 300).astype(np.int64) * DAY - 7200)
     last_open = np.where(old, hist, last_open)
     for j in np.nonzero(scen)[0].tolist():
         days_before = sc.SCENARIOS[pop.scenario_names[int(idx[j]) - pop.n_random]].hubspot_last_open_days_before_end
@@ -63,23 +71,35 @@ def _body(pop: Population, summ: Summary, win: Window, seed: int, idx: np.ndarra
     dead = ~scen & (pop.dead_at[idx] < end) & (h[2] < 0.5)
     unsub = ~scen & (pop.unsub_at[idx] < end) & (h[3] < 0.7)
     modified = np.maximum.reduce([created, last_send, last_open, last_click])
-    times = {"sent": last_send, "opened": last_open, "clicked": last_click, "created": created, "modified": modified}
-    il = idx.tolist()
-    tbl = {
-        "id": 10001 + idx, "email": csv_quoted([pop.spelling["hubspot"][i] for i in il]),
-        "first": csv_quoted([pop.first[i] for i in il]), "last": csv_quoted([pop.last[i] for i in il]),
-        "phone": h[4] < 0.55, "phone_n": (h[4] * 100).astype(np.int64),
+    # the Last Modified Date above follows the engagement fields only (as in the bundled samples); a bounce, a dead
+    # address or an unsubscribe changes the record too
+    changed = np.maximum.reduce([modified, summ.last_bounce[idx], np.where(dead, pop.dead_at[idx], -1),
+                                 np.where(unsub, pop.unsub_at[idx], -1)])
+    return {
+        "id": 10001 + idx, "phone": h[4] < 0.55, "phone_n": (h[4] * 100).astype(np.int64),
         "mobile": h[5] < 0.4, "mobile_n": (h[5] * 1000).astype(np.int64),
-        "company": dict_col(csv_quoted(list(COMPANIES)), (h[6] * len(COMPANIES)).astype(np.int64)),
-        "source": dict_col(csv_quoted(list(SOURCES)), (h[7] * len(SOURCES)).astype(np.int64)),
-        "stage": dict_col(csv_quoted(list(STAGES)), (h[1] * len(STAGES)).astype(np.int64)),
+        "company": (h[6] * len(COMPANIES)).astype(np.int64), "source": (h[7] * len(SOURCES)).astype(np.int64),
+        "stage": (h[1] * len(STAGES)).astype(np.int64),
         "unsub": unsub, "dead": dead, "invalid": dead & (h[3] < 0.3),
         "bounced": np.where(scen, 0, summ.bounces[idx] + dead), "quarantined": ~scen & (h[5] > 0.997),
         "non_marketing": ~scen & (h[6] > 0.88),
+        "sent": last_send, "opened": last_open, "clicked": last_click, "created": created, "modified": modified,
+        "changed": changed, "scenario": scen,
     }
-    for name, ts in times.items():
-        tbl[name] = ts
-        tbl[name + "_iso"] = iso_col(np.maximum(ts, 0), sep=" ", suffix="")
+
+
+def _body(pop: Population, cols: dict[str, np.ndarray], idx: np.ndarray):
+    il = idx.tolist()
+    tbl = {k: v for k, v in cols.items() if k not in ("changed", "scenario")}
+    tbl |= {
+        "email": csv_quoted([pop.spelling["hubspot"][i] for i in il]),
+        "first": csv_quoted([pop.first[i] for i in il]), "last": csv_quoted([pop.last[i] for i in il]),
+        "company": dict_col(csv_quoted(list(COMPANIES)), cols["company"]),
+        "source": dict_col(csv_quoted(list(SOURCES)), cols["source"]),
+        "stage": dict_col(csv_quoted(list(STAGES)), cols["stage"]),
+    }
+    for name in ("sent", "opened", "clicked", "created", "modified"):
+        tbl[name + "_iso"] = iso_col(np.maximum(cols[name], 0), sep=" ", suffix="")
     con = connect()
     con.register("contacts", pa.table(tbl))
     _, lines = query_lines(con, f"""
@@ -114,7 +134,11 @@ def write_hubspot(out: Path, pop: Population, summ: Summary, win: Window, seed: 
                   placed: dict[str, int] | None = None) -> int:
     """Returns rows written; `placed` receives the record numbers of the malformed rows."""
     idx = np.nonzero(pop.on_hubspot & (pop.created < win.end_ts))[0]
-    lines = _body(pop, summ, win, seed, idx)
+    cols = _columns(pop, summ, win, seed, idx)
+    if not win.full:
+        keep = win.changed(cols["changed"]) | cols["scenario"]  # scenario timelines count back from each drop's end
+        cols, idx = {k: v[keep] for k, v in cols.items()}, idx[keep]
+    lines = _body(pop, cols, idx)
     n_head = min(HS_HEAD, len(lines)) if malformed else 0  # the malformed rows go among the first records
     head = [lines.row(i)[:-1] for i in range(n_head)]
     if malformed:

@@ -1,5 +1,11 @@
 """Mailchimp audience exports: subscribed, unsubscribed and cleaned members, one CSV each, sorted by address.
 
+A follow-up drop (Window.full off) holds only the members changed since its start: Mailchimp's incremental read is
+`GET /lists/{id}/members?since_last_changed=` (../shared/PLATFORMS.md section 2), and the rows keep the audience
+export's three files and columns. LAST_CHANGED (UNSUB_TIME, CLEAN_TIME) is when the row last changed; it depends only
+on what happened to the member up to the window's end, so a member left out reads as in the drop before. Scenario
+members are always written: their timelines count back from each drop's end.
+
 The export quotes the merge-field labels in the header, and timestamps and free text in the rows. Two malformed
 records (a short row, an unterminated quote) are planted when `malformed` is on; scenarios.MALFORMED says where.
 """
@@ -57,18 +63,23 @@ def write_mailchimp_members(out: Path, pop: Population, state: State, sends: Sen
     placed = {} if placed is None else placed
     end = win.end_ts
     idx = np.nonzero(pop.member[MC] & (pop.created < end))[0]
+    unsub_t, clean_t = state.unsubscribed[MC][idx], state.hard_bounced[MC][idx]
+    is_unsub = unsub_t < end
+    is_clean = ~is_unsub & (clean_t < end)
+    engaged = np.maximum(summ.last_open[idx], summ.last_click[idx])
+    # the row changes when the member joins, engages (while subscribed), unsubscribes or is cleaned
+    moved = np.where(is_unsub, unsub_t, np.where(is_clean, clean_t, np.maximum(pop.created[idx], engaged)))
+    keep = win.changed(moved) | (idx >= pop.n_random)  # scenario timelines count back from each drop's end
+    idx, is_unsub, is_clean, engaged = idx[keep], is_unsub[keep], is_clean[keep], engaged[keep]
+    unsub_t, clean_t = unsub_t[keep], clean_t[keep]
     il = idx.tolist()
     h = [unit_hash(seed, idx, 100 + k) for k in range(6)]
     created = pop.created[idx]
     email = [pop.spelling["mailchimp"][i] for i in il]
     tz = (h[0] * len(_TZ)).astype(np.int64)
-    unsub_t, clean_t = state.unsubscribed[MC][idx], state.hard_bounced[MC][idx]
-    is_unsub = unsub_t < end
-    is_clean = ~is_unsub & (clean_t < end)
     status = np.where(is_unsub, 1, np.where(is_clean, 2, 0))
     send = np.where(is_unsub, state.unsub_send[MC][idx], np.where(is_clean, state.clean_send[MC][idx], 0))
-    changed = np.where(is_unsub, unsub_t, np.where(is_clean, clean_t + 30, np.maximum.reduce(
-        [created + 600, summ.last_open[idx], summ.last_click[idx]])))
+    changed = np.where(is_unsub, unsub_t, np.where(is_clean, clean_t + 30, np.maximum(created + 600, engaged)))
     why = (h[3] * len(_UNSUB_REASONS)).astype(np.int64)
     tbl = pa.table({
         "status": status, "norm": [e.strip().lower() for e in email],

@@ -18,6 +18,7 @@ from .hashed_draws import HashedDraws
 from .model import DAY, Population
 from .more_formats import emails_json
 from .more_simulation import CADENCE, simulate_more
+from .summary import Window
 from .writers_crm import BANKRUPT_ORG, CLOSED_ACCOUNT, CRM_SCENARIOS, write_crms
 from .writers_mailgun import write_mailgun
 from .writers_postmark import write_postmark
@@ -27,8 +28,10 @@ from .writers_zoho import write_zoho
 __all__ = ["write_more", "CADENCE", "CLOSED_ACCOUNT", "BANKRUPT_ORG", "CRM_SCENARIOS"]
 
 
-def write_more(out: Path, pop: Population, start: dt.date, days: int, seed: int) -> dict[str, int]:
-    """Every extra connector's exports for [start, start + days); rows written per platform/entity."""
+def write_more(out: Path, pop: Population, start: dt.date, days: int, seed: int, full: bool = True) -> dict[str, int]:
+    """Every extra connector's exports for [start, start + days); rows written per platform/entity.
+
+    `full`: the CRM snapshots hold every record (else only those changed in the window, see writers_crm.py)."""
     tag = sc.file_range(start, days)
     lo = (start - dt.date(1970, 1, 1)).days * DAY
     window = (lo, lo + days * DAY)
@@ -42,7 +45,7 @@ def write_more(out: Path, pop: Population, start: dt.date, days: int, seed: int)
         counts["mailgun/events"], _ = write_mailgun(out, emails_j, pop, outcomes["mailgun"], tag, draws, window)
         counts |= write_sfmc(out, pop, outcomes["sfmc"], tag, draws, window)
         counts["zoho/events"] = write_zoho(out, emails_j, pop, outcomes["zoho"], tag, window)
-        counts |= write_crms(out, pop, start, days, tag, draws)
+        counts |= write_crms(out, pop, Window(start, days, full), draws)
     finally:
         draws.close()
     return counts
