@@ -6,6 +6,7 @@ passing gate run, which is the history the stateful checks compare with)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -60,10 +61,17 @@ def test_duplicate_key_blocks(wh: Path) -> None:
 
 
 def test_duplicate_event_key_blocks(wh: Path) -> None:
-    """The key suite sees only the suspects DuckDB groups out, and still names the repeated key."""
+    """Event keys are dbt's to check (unique on fct_email_events): a repeated one stops the sync."""
     sql(wh, "insert into marts.fct_email_events select * from marts.fct_email_events limit 1")
+    msg = gate_fails(wh, dbt_tests=True)
+    assert re.search(r"dbt: test\.list_hygiene\.unique_fct_email_events_event_key\.\w+ failed; observed 1 failing rows", msg)
+
+
+def test_duplicate_contact_key_blocks(wh: Path) -> None:
+    """The contact key suite sees only the suspects DuckDB groups out, and still names the repeated key."""
+    sql(wh, "insert into marts.dim_contacts select * from marts.dim_contacts order by email limit 1")
     msg = gate_fails(wh)
-    assert "keys_contacts_events: ExpectCompoundColumnsToBeUnique(model,key) failed; observed 2 unexpected" in msg
+    assert "keys_contacts: ExpectColumnValuesToBeUnique(key) failed; observed 2 unexpected" in msg
 
 
 def test_null_key_blocks(wh: Path) -> None:
