@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from . import fast_path
+from . import fast_path, json_stream
 from .emails import normalize_email
 from .specs import EMAIL_NORMALIZED, EMAIL_PROBLEM, SPECS, TEXT, SourceSpec, as_text, pick
 from .validate import RowProblem, check_value, has_invalid_utf8, latest_plausible
@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 BATCH_ROWS = 50_000
 # DuckDB reads and checks JSON exports column-wise (fast_path.py); False = the per-row Python path only
 FAST_PATH = os.environ.get("LIST_HYGIENE_INGEST_FAST_PATH", "1") != "0"
+# big `.json` files are streamed (json_stream.py) rather than parsed whole; "0" parses every file whole
+STREAM = os.environ.get("LIST_HYGIENE_INGEST_STREAM", "1") != "0"
 META_COLUMNS = ("_extra", "_file_id", "_file", "_row", "_sub", "_loaded_at")
 csv.field_size_limit(16 * 1024 * 1024)
 # undecodable bytes (read with surrogateescape) and lone surrogates from JSON escapes: neither can be stored as UTF-8
@@ -347,13 +349,20 @@ def jsonl_lines(path: Path, span: Span | None = None) -> Iterator[tuple[int, byt
             yield lineno, line
 
 
-def _documents(path: Path, sink: _Sink, span: Span | None = None) -> Iterator[tuple[int, Any]]:
-    """(row, document) pairs: JSONL lines, array elements, or a single whole-file object (row 0)."""
+def _documents(path: Path, sink: _Sink, span: Span | None = None,
+               spec: SourceSpec | None = None) -> Iterator[tuple[int, Any]]:
+    """(row, document) pairs: JSONL lines, array elements, or a single whole-file object (row 0). With a
+    `spec`, a big `.json` file is streamed (json_stream.py), which may raise json_stream.StreamUnsupported
+    at any point: the caller rolls back and calls again without `spec` (read_file does)."""
     if is_jsonl(path):
         for lineno, line in jsonl_lines(path, span):
             doc = _jsonl_document(lineno, line, sink)
             if doc is not _NO_DOC:
                 yield lineno, doc
+        return
+    streamed = json_stream.stream_documents(path, spec) if spec is not None and STREAM else None
+    if streamed is not None:
+        yield from streamed
         return
     raw = path.read_bytes()
     try:
@@ -362,15 +371,21 @@ def _documents(path: Path, sink: _Sink, span: Span | None = None) -> Iterator[tu
         raise FileRejected(f"file is not UTF-8 ({exc.reason} at byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise FileRejected(f"file is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise FileRejected("file is not readable JSON: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer longer than Python's int string limit
+        raise FileRejected(f"file is not readable JSON: {exc}") from None
+    del raw
     if isinstance(doc, list):
         yield from ((i + 1, d) for i, d in enumerate(doc))
     else:
         yield 0, doc
 
 
-def _load_json(path: Path, spec: SourceSpec, sink: _Sink, path_values: dict, span: Span | None = None) -> None:
+def _load_json(path: Path, spec: SourceSpec, sink: _Sink, path_values: dict, span: Span | None = None,
+               stream: bool = True) -> None:
     known_top = {f.source.split(".")[0] for f in spec.fields}
-    for row, doc in _documents(path, sink, span):
+    for row, doc in _documents(path, sink, span, spec if stream else None):
         _json_document(row, doc, spec, sink, path_values, known_top)
 
 
@@ -378,11 +393,14 @@ def _json_document(row: int, doc: Any, spec: SourceSpec, sink: _Sink, path_value
                    batch: fast_path.ColumnBatch | None = None) -> None:
     """One parsed document (JSONL line, array element or whole file): its records loaded or quarantined
     (or, with a `batch`, handed to DuckDB's checks first)."""
-    try:
-        records = list(spec.records(doc)) if spec.records else [(0, doc)]
-    except (ValueError, TypeError, AttributeError) as exc:
-        sink.reject(row, 0, None, f"unreadable record: {exc}", json.dumps(doc)[:4000])
-        return
+    if isinstance(doc, json_stream.StreamedDocument):
+        records = spec.records(doc)  # one pass, as the file is read; errors raise StreamUnsupported
+    else:
+        try:
+            records = list(spec.records(doc)) if spec.records else [(0, doc)]
+        except (ValueError, TypeError, AttributeError, RecursionError) as exc:
+            sink.reject(row, 0, None, f"unreadable record: {exc}", _dumps(doc)[:4000])
+            return
     for sub, rec in records:
         r, s = (row, sub) if row else (sub, 0)
         if batch is None or not isinstance(rec, dict):
@@ -394,6 +412,13 @@ def _json_document(row: int, doc: Any, spec: SourceSpec, sink: _Sink, path_value
             extra = {k: v for k, v in rec.items() if k not in known_top} or None
         batch.add([v if v is None or type(v) is str else as_text(v) for v in picked.values()],
                   json.dumps(extra, ensure_ascii=False) if extra else None, r, s, (r, s, rec))
+
+
+def _dumps(doc: Any) -> str:
+    try:
+        return json.dumps(doc, ensure_ascii=False, default=str)
+    except (RecursionError, ValueError):
+        return "<document too deeply nested to show>"
 
 
 def _json_record(r: int, s: int, rec: Any, spec: SourceSpec, sink: _Sink, path_values: dict, known_top: set[str]) -> None:
@@ -416,12 +441,12 @@ def _json_record(r: int, s: int, rec: Any, spec: SourceSpec, sink: _Sink, path_v
 
 
 def _load_json_batched(con, path: Path, spec: SourceSpec, sink: _Sink, path_values: dict,
-                       span: Span | None = None) -> None:
+                       span: Span | None = None, stream: bool = True) -> None:
     """Python reads the documents and flattens the records; DuckDB checks them (fast_path.ColumnBatch)."""
     known_top = {f.source.split(".")[0] for f in spec.fields}
     batch = fast_path.ColumnBatch(
         con, spec, sink, lambda unit: _json_record(*unit, spec, sink, path_values, known_top), BATCH_ROWS)
-    for row, doc in _documents(path, sink, span):
+    for row, doc in _documents(path, sink, span, spec if stream else None):
         _json_document(row, doc, spec, sink, path_values, known_top, batch)
     batch.flush()
 
@@ -442,7 +467,11 @@ def _jsonl_document(lineno: int, line: bytes, sink: _Sink) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         sink.reject(lineno, 0, None, f"invalid JSON: {exc.msg} at column {exc.colno}", text.rstrip("\r\n"))
-        return _NO_DOC
+    except RecursionError:
+        sink.reject(lineno, 0, None, "unreadable JSON: nested too deeply", text.rstrip("\r\n"))
+    except ValueError as exc:  # e.g. an integer longer than Python's int string limit
+        sink.reject(lineno, 0, None, f"unreadable JSON: {exc}", text.rstrip("\r\n"))
+    return _NO_DOC
 
 
 def _jsonl_line(lineno: int, line: bytes, spec: SourceSpec, sink: _Sink, path_values: dict, known_top: set[str]) -> None:
@@ -615,17 +644,29 @@ def read_file(con: duckdb.DuckDBPyConnection, job: Job, loaded_at: datetime,
             raise FileRejected(str(exc)) from None
         fast = FAST_PATH and spec.format in ("csv", "json") and job.size >= fast_path.MIN_BYTES
         span = job.span
+
+        def load_json(batched: bool) -> _Sink:
+            """Python reads the documents (a big `.json` file streamed; if the stream cannot reproduce
+            json.loads' result, the file starts again, parsed whole)."""
+            nonlocal sink
+            load = _load_json_batched if batched else lambda con, *a, **k: _load_json(*a, **k)
+            try:
+                load(con, path, spec, sink, path_values, span)
+            except json_stream.StreamUnsupported as exc:
+                log.info("ingest %s: read whole, the stream cannot (%s)", rel, exc)
+                sink = restart()
+                load(con, path, spec, sink, path_values, span, stream=False)
+            return sink
+
         if fast and fast_path.reads_json(spec, path):
             try:
                 _load_json_fast(con, path, spec, sink, path_values, span)
             except fast_path.Unsupported as exc:  # start the file again, Python reading the documents
                 log.info("ingest %s: DuckDB cannot read it as a whole (%s)", rel, exc)
                 sink = restart()
-                _load_json_batched(con, path, spec, sink, path_values, span)
-        elif fast and spec.format == "json":
-            _load_json_batched(con, path, spec, sink, path_values, span)
+                load_json(batched=True)
         elif spec.format == "json":
-            _load_json(path, spec, sink, path_values, span)
+            load_json(batched=fast)
         elif fast:
             _load_csv(path, spec, sink, path_values, fast_path.ColumnBatch(
                 con, spec, sink, lambda unit: _csv_record(*unit, sink), BATCH_ROWS))

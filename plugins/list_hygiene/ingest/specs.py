@@ -6,6 +6,7 @@ adding a spec (and, for nested JSON, a small `records` function that flattens on
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -46,6 +47,10 @@ class SourceSpec:
     records: Callable[[Any], Iterator[tuple[int, dict]]] | None = None
     # JSON only: a whole-file document whose rows live under a key (e.g. Mailchimp {"emails": [...]})
     keep_extra: bool = True
+    # JSON only: the top-level key whose array holds the rows of a whole-file object; a big file is then
+    # streamed (json_stream.py) and `records` gets {stream_key: one-pass iterator of the elements}, so it must
+    # read nothing else of the document, and be wrapped with `_stream_guarded`
+    stream_key: str | None = None
     derived: Callable[[dict, list[str]], dict] | None = field(default=None, repr=False)
     # values taken from the file's path below the entity folder (e.g. SendGrid's suppression list type);
     # raise ValueError to fail the file with a message
@@ -93,6 +98,23 @@ def as_text(value: Any) -> str | None:
 
 def pick(record: dict, fields: Iterable[Field]) -> dict[str, Any]:
     return {f.name: (_get(record, f.source) if "." in f.source else record.get(f.source)) for f in fields}
+
+
+_RecordsFn = Callable[[Any], Iterator[tuple[int, dict]]]
+
+
+def _stream_guarded(records: _RecordsFn) -> _RecordsFn:
+    """`records` for a spec with a `stream_key`. A streamed document (json_stream.StreamedDocument) is read
+    lazily, after some of its records were loaded, so an error cannot quarantine it as a whole the way the
+    loader does for a parsed one: the document turns the error into json_stream.StreamUnsupported (the
+    loader reads the file again with json.loads). Any other document gets `records` unchanged."""
+
+    @functools.wraps(records)
+    def guarded(doc: Any) -> Iterator[tuple[int, dict]]:
+        guard = getattr(doc, "stream_guard", None)
+        return records(doc) if guard is None else guard(records(doc))
+
+    return guarded
 
 
 # ---------------------------------------------------------------- HubSpot
@@ -226,6 +248,7 @@ MAILCHIMP_MEMBERS = SourceSpec(
 )
 
 
+@_stream_guarded
 def _mailchimp_campaigns(doc: Any) -> Iterator[tuple[int, dict]]:
     for i, campaign in enumerate(doc.get("campaigns", []) if isinstance(doc, dict) else []):
         yield i + 1, campaign
@@ -247,11 +270,13 @@ MAILCHIMP_CAMPAIGNS = SourceSpec(
         Field("list_id", "recipients.list_id"),
     ),
     records=_mailchimp_campaigns,
+    stream_key="campaigns",
     keep_extra=False,
     dedupe_key="campaign id; the latest load wins",
 )
 
 
+@_stream_guarded
 def _mailchimp_activity(doc: Any) -> Iterator[tuple[int, dict]]:
     """One row per activity; a recipient with no activity yields one row with action null (a send)."""
     if not isinstance(doc, dict):
@@ -283,6 +308,7 @@ MAILCHIMP_EMAIL_ACTIVITY = SourceSpec(
         Field("ip", "ip"),
     ),
     records=_mailchimp_activity,
+    stream_key="emails",
     keep_extra=False,
     dedupe_key="md5(campaign_id|email|action|timestamp|url) (no event id)",
 )
@@ -408,6 +434,7 @@ SENDGRID_SUPPRESSIONS = SourceSpec(
 )
 
 # ---------------------------------------------------------------- Postmark
+@_stream_guarded
 def _postmark_bounces(doc: Any) -> Iterator[tuple[int, dict]]:
     """GET /bounces response ({TotalCount, Bounces: [...]}) or bare bounce objects."""
     if isinstance(doc, dict) and "Bounces" in doc:
@@ -442,6 +469,7 @@ POSTMARK_BOUNCES = SourceSpec(
         Field("subject", "Subject"),
     ),
     records=_postmark_bounces,
+    stream_key="Bounces",
     known_extra=frozenset({"Content", "RecordType", "Metadata"}),
     dedupe_key="bounce ID (shared with the Bounce/SpamComplaint webhooks)",
 )
@@ -501,6 +529,7 @@ POSTMARK_EVENTS = SourceSpec(
 )
 
 # ---------------------------------------------------------------- Mailgun
+@_stream_guarded
 def _mailgun_events(doc: Any) -> Iterator[tuple[int, dict]]:
     """Events API page ({items, paging}), a webhook body ({signature, event-data}) or a bare event."""
     if not isinstance(doc, dict):
@@ -542,6 +571,7 @@ MAILGUN_EVENTS = SourceSpec(
         Field("user_agent", "client-info.user-agent"),
     ),
     records=_mailgun_events,
+    stream_key="items",
     known_extra=frozenset({"recipient-domain", "envelope", "flags", "storage", "geolocation", "method", "recipient-provider"}),
     dedupe_key="event id + UTC day (Mailgun ids are unique within a day)",
 )
@@ -748,11 +778,12 @@ SALESFORCE_ACCOUNTS = SourceSpec(
 )
 
 # ---------------------------------------------------------------- Pipedrive (API v1 list responses)
+@_stream_guarded
 def _pipedrive_data(doc: Any) -> Iterator[tuple[int, dict]]:
     """`{"success": true, "data": [...], "additional_data": {...}}` pages, or bare objects."""
     if isinstance(doc, dict) and "data" in doc:
         items = doc.get("data") or []
-        if not isinstance(items, list):
+        if not isinstance(items, list | Iterator):  # an Iterator: the streamed array (json_stream.py)
             raise ValueError("Pipedrive `data` is not an array")
         yield from ((i + 1, _pipedrive_flat(x)) for i, x in enumerate(items))
     else:
@@ -815,6 +846,7 @@ PIPEDRIVE_PERSONS = SourceSpec(
         Field("update_time", "update_time", DATETIME),
     ),
     records=_pipedrive_data,
+    stream_key="data",
     known_extra=frozenset({
         "phone", "phones", "emails", "org_id", "org_name", "owner_id", "owner_name", "company_id", "label", "label_ids",
         "picture_id",
@@ -855,6 +887,7 @@ PIPEDRIVE_ORGANIZATIONS = SourceSpec(
         Field("update_time", "update_time", DATETIME),
     ),
     records=_pipedrive_data,
+    stream_key="data",
     known_extra=frozenset({
         "owner_id", "owner_name", "company_id", "label_ids", "picture_id", "visible_to", "cc_email", "country_code",
         "open_deals_count", "closed_deals_count", "won_deals_count", "lost_deals_count", "activities_count",

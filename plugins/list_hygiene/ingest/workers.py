@@ -31,7 +31,7 @@ from typing import Any
 import duckdb
 
 from .. import paths
-from . import fast_path, loader
+from . import fast_path, json_stream, loader
 from .specs import SPECS
 
 log = logging.getLogger(__name__)
@@ -62,14 +62,18 @@ class Settings:
     chunk_bytes: int
     batch_rows: int
     spill_rows: int
+    stream: bool
+    stream_bytes: int
 
     @classmethod
     def current(cls) -> Settings:
-        return cls(loader.FAST_PATH, fast_path.MIN_BYTES, fast_path.CHUNK_BYTES, loader.BATCH_ROWS, SPILL_ROWS)
+        return cls(loader.FAST_PATH, fast_path.MIN_BYTES, fast_path.CHUNK_BYTES, loader.BATCH_ROWS, SPILL_ROWS,
+                   loader.STREAM, json_stream.STREAM_BYTES)
 
     def apply(self) -> None:
         loader.FAST_PATH, fast_path.MIN_BYTES, fast_path.CHUNK_BYTES = self.fast_path, self.min_bytes, self.chunk_bytes
         loader.BATCH_ROWS = self.batch_rows
+        loader.STREAM, json_stream.STREAM_BYTES = self.stream, self.stream_bytes
 
 
 @dataclass
