@@ -16,8 +16,10 @@ What it does, in this order:
    (incremental ones only process new rows).
 
 Each stage runs in a fresh child process, so its wall time includes the process start-up the Airflow
-task pays, and its peak memory is that child's own peak RSS (`ru_maxrss` from `os.wait4`), plus, for
-ingest, the sum of its worker processes' peaks (they run side by side; CPU seconds include them).
+task pays. Its peak memory is the larger of the child's own peak RSS (`ru_maxrss` from `os.wait4`) and
+the peak of the RSS summed over the child and its descendants (ingest's worker processes), sampled from
+/proc every 100 ms; the JSON also keeps `peak_rss_upper_mib`, the child's peak plus every worker's own
+peak (a bound that assumes all peaks coincide). CPU seconds include the workers.
 dbt writes its target/ and logs/ under WORK (DBT_TARGET_PATH / DBT_LOG_PATH), so the per-model
 times come from that run's own run_results.json and concurrent dbt runs in the repo are not disturbed.
 
@@ -33,6 +35,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -140,18 +143,67 @@ def run_stage(stage: str, work: Path, data: Path, warehouse: Path, run_id: str, 
            run_id, "1" if full_refresh else "0"]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=open(work / f".stage_{tag}_{stage}.log", "w"))
+    sampler = TreeSampler(proc.pid)
+    sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
+    sampler.stop()
     proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
     result = json.loads(out.read_text()) if out.exists() else {
         "payload": {}, "error": f"child exited {proc.returncode}; see {work / f'.stage_{tag}_{stage}.log'}"}
-    # ingest's worker processes (ingest/workers.py) run beside the child: their peaks add up
+    # ingest's worker processes (ingest/workers.py) run beside the child: the sampled sum is what the machine
+    # held at once; the child's peak plus each worker's own peak is an upper bound
     workers_mib = (result.get("payload") or {}).get("worker_peak_rss_mib") or 0
-    result.update(stage=stage, seconds=round(wall, 2), peak_rss_mib=round(usage.ru_maxrss / 1024 + workers_mib, 1),
-                  cpu_seconds=round(usage.ru_utime + usage.ru_stime, 1))
+    own_mib = usage.ru_maxrss / 1024
+    result.update(stage=stage, seconds=round(wall, 2), peak_rss_mib=round(max(own_mib, sampler.peak_kib / 1024), 1),
+                  peak_rss_upper_mib=round(own_mib + workers_mib, 1), cpu_seconds=round(usage.ru_utime + usage.ru_stime, 1))
     if stage == "build":
         result["models"] = _model_times(work / "dbt_target" / "run_results.json")
     return result
+
+
+class TreeSampler(threading.Thread):
+    """Peak of the RSS summed over a process and its descendants, read from /proc every `interval` s
+    (Linux; elsewhere it stays 0 and the child's own ru_maxrss is reported)."""
+
+    def __init__(self, pid: int, interval: float = 0.1):
+        super().__init__(daemon=True)
+        self.pid, self.interval, self.peak_kib = pid, interval, 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(self.interval):
+            self.peak_kib = max(self.peak_kib, self._tree_kib())
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+    def _tree_kib(self) -> int:
+        parent: dict[int, int] = {}
+        rss: dict[int, int] = {}
+        for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+                # fields[1] is the parent pid; fields[21] the RSS in pages
+                parent[int(entry)] = int(fields[1])
+                rss[int(entry)] = int(fields[21]) * _PAGE_KIB
+            except (OSError, IndexError, ValueError):
+                continue
+        tree, grew = {self.pid}, True
+        while grew:
+            grew = False
+            for pid, ppid in parent.items():
+                if ppid in tree and pid not in tree:
+                    tree.add(pid)
+                    grew = True
+        return sum(rss.get(pid, 0) for pid in tree)
+
+
+_PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024 if hasattr(os, "sysconf") else 4
 
 
 def _model_times(path: Path) -> list[dict[str, Any]]:
@@ -242,7 +294,8 @@ def print_report(rep: dict[str, Any]) -> None:
                 unchanged = sum(v.get("unchanged", 0) for v in s["payload"].get("by_source", {}).values())
                 note = f"{rows:,} rows loaded ({rows / s['seconds']:,.0f} rows/s)"
                 if s["payload"].get("workers"):
-                    note += f", {s['payload']['workers']} worker processes"
+                    note += (f", {s['payload']['workers']} worker processes (peaks added up: "
+                             f"{fmt_mib(s.get('peak_rss_upper_mib') or 0)})")
                 if unchanged:
                     note += f", {unchanged:,} snapshot rows unchanged"
             p(f"  {s['stage']:8s} {s['seconds']:>8.1f} {s['cpu_seconds']:>8.1f} {fmt_mib(s['peak_rss_mib']):>10s}  {note}")
