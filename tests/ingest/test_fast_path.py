@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -16,20 +17,29 @@ import duckdb
 import pytest
 
 from list_hygiene.ingest import fast_path, ingest, loader
+from list_hygiene.ingest.loader import IngestReport
 from list_hygiene.ingest.specs import SPECS
 
 LOADED_AT = datetime(2026, 11, 25, 12)
 
 
-def load_both(data: Path, tmp_path: Path, monkeypatch) -> duckdb.DuckDBPyConnection:
-    for mode in ("fast", "python"):
-        monkeypatch.setattr(loader, "FAST_PATH", mode == "fast")
-        with duckdb.connect(str(tmp_path / f"{mode}.duckdb")) as con:
-            ingest(con, data, loaded_at=LOADED_AT)
+def load_pair(data: Path, tmp_path: Path, configure: Callable[[str], None]) -> tuple[duckdb.DuckDBPyConnection, IngestReport]:
+    """Ingest `data` twice, into warehouses attached as `f` and `p`, after `configure("f")` and
+    `configure("p")` set each way up; returns the connection and the `f` run's report."""
+    reports = {}
+    for name in ("f", "p"):
+        configure(name)
+        with duckdb.connect(str(tmp_path / f"{name}.duckdb")) as con:
+            reports[name] = ingest(con, data, loaded_at=LOADED_AT)
     con = duckdb.connect()
-    con.execute(f"attach '{tmp_path / 'fast.duckdb'}' as f (read_only)")
-    con.execute(f"attach '{tmp_path / 'python.duckdb'}' as p (read_only)")
-    return con
+    for name in ("f", "p"):
+        con.execute(f"attach '{tmp_path / f'{name}.duckdb'}' as {name} (read_only)")
+    return con, reports["f"]
+
+
+def load_both(data: Path, tmp_path: Path, monkeypatch) -> duckdb.DuckDBPyConnection:
+    """`f`: the fast path, `p`: the per-row Python path."""
+    return load_pair(data, tmp_path, lambda name: monkeypatch.setattr(loader, "FAST_PATH", name == "f"))[0]
 
 
 def differences(con) -> list[str]:

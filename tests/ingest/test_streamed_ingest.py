@@ -13,9 +13,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_fast_path import differences
+from test_fast_path import differences, load_pair
 
-from list_hygiene.ingest import ingest, json_stream, loader
+from list_hygiene.ingest import json_stream, loader
 from list_hygiene.ingest.loader import IngestReport
 from list_hygiene.ingest.specs import SPECS
 
@@ -41,16 +41,7 @@ def streamed(monkeypatch) -> list[str]:
 def load_both(data: Path, tmp_path: Path, monkeypatch) -> tuple[duckdb.DuckDBPyConnection, IngestReport]:
     """`f`: big `.json` files streamed, `p`: every file parsed whole; returns the streamed run's report."""
     monkeypatch.setattr(json_stream, "STREAM_BYTES", 0)
-    report = None
-    for name, stream in (("f", True), ("p", False)):
-        monkeypatch.setattr(loader, "STREAM", stream)
-        with duckdb.connect(str(tmp_path / f"{name}.duckdb")) as con:
-            r = ingest(con, data, loaded_at=LOADED_AT)
-            report = report or r
-    con = duckdb.connect()
-    con.execute(f"attach '{tmp_path / 'f.duckdb'}' as f (read_only)")
-    con.execute(f"attach '{tmp_path / 'p.duckdb'}' as p (read_only)")
-    return con, report
+    return load_pair(data, tmp_path, lambda name: monkeypatch.setattr(loader, "STREAM", name == "f"))
 
 
 def write(base: Path, rel: str, text: str) -> None:

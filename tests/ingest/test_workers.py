@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_fast_path import differences
+from test_fast_path import differences, load_pair
 
 from list_hygiene.ingest import ingest, loader, workers
 from list_hygiene.ingest.loader import IngestReport
@@ -23,16 +23,8 @@ LOADED_AT = datetime(2026, 11, 25, 12)
 def load_both(data: Path, tmp_path: Path, monkeypatch) -> tuple[duckdb.DuckDBPyConnection, IngestReport]:
     """`f`: read by two worker processes, `p`: read in this process; returns the workers' report."""
     monkeypatch.setattr(workers, "PARALLEL_MIN_BYTES", 0)
-    report = None
-    for name, n in (("f", "2"), ("p", "1")):
-        monkeypatch.setenv("LIST_HYGIENE_INGEST_WORKERS", n)
-        with duckdb.connect(str(tmp_path / f"{name}.duckdb")) as con:
-            r = ingest(con, data, loaded_at=LOADED_AT)
-            report = report or r
-    con = duckdb.connect()
-    con.execute(f"attach '{tmp_path / 'f.duckdb'}' as f (read_only)")
-    con.execute(f"attach '{tmp_path / 'p.duckdb'}' as p (read_only)")
-    return con, report
+    return load_pair(data, tmp_path,
+                     lambda name: monkeypatch.setenv("LIST_HYGIENE_INGEST_WORKERS", "2" if name == "f" else "1"))
 
 
 def test_bundled_samples_land_identically_on_workers(samples_dir, tmp_path, monkeypatch):
