@@ -645,7 +645,7 @@ def read_file(con: duckdb.DuckDBPyConnection, job: Job, loaded_at: datetime,
         fast = FAST_PATH and spec.format in ("csv", "json") and job.size >= fast_path.MIN_BYTES
         span = job.span
 
-        def load_json(batched: bool) -> _Sink:
+        def load_json(batched: bool) -> None:
             """Python reads the documents (a big `.json` file streamed; if the stream cannot reproduce
             json.loads' result, the file starts again, parsed whole)."""
             nonlocal sink
@@ -656,7 +656,6 @@ def read_file(con: duckdb.DuckDBPyConnection, job: Job, loaded_at: datetime,
                 log.info("ingest %s: read whole, the stream cannot (%s)", rel, exc)
                 sink = restart()
                 load(con, path, spec, sink, path_values, span, stream=False)
-            return sink
 
         if fast and fast_path.reads_json(spec, path):
             try:
