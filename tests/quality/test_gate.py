@@ -61,10 +61,13 @@ def test_duplicate_key_blocks(wh: Path) -> None:
 
 
 def test_duplicate_event_key_blocks(wh: Path) -> None:
-    """Event keys are dbt's to check (unique on fct_email_events): a repeated one stops the sync."""
-    sql(wh, "insert into marts.fct_email_events select * from marts.fct_email_events limit 1")
+    """Event keys are dbt's to check (unique on int_email_events, where the events are stored; the
+    fct_email_events view shows the repeat too): a repeated one stops the sync."""
+    sql(wh, "insert into intermediate.int_email_events select * from intermediate.int_email_events limit 1")
+    with duckdb.connect(str(wh)) as con:
+        assert con.execute("select count(*) - count(distinct event_key) from marts.fct_email_events").fetchone()[0] == 1
     msg = gate_fails(wh, dbt_tests=True)
-    assert re.search(r"dbt: test\.list_hygiene\.unique_fct_email_events_event_key\.\w+ failed; observed 1 failing rows", msg)
+    assert re.search(r"dbt: test\.list_hygiene\.unique_int_email_events_event_key\.\w+ failed; observed 1 failing rows", msg)
 
 
 def test_duplicate_contact_key_blocks(wh: Path) -> None:

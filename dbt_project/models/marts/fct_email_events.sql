@@ -1,22 +1,16 @@
 {#- Every canonical event with its bounce classification where it has one.
 
-    Incremental: a run adds the events int_email_events appended since the newest `loaded_at` here (an
-    event's classification depends only on the event and the bounce rule seeds, so rows already here do
-    not change). `dbt build --full-refresh` rebuilds it; needed after a change to the bounce rule seeds. -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail'
-) }}
+    A view: int_email_events (incremental) holds the events and int_bounces_classified (rebuilt every run)
+    the classifications, so a read always sees the current bounce rules, and the pipeline does not write
+    every event a second time (at 1 M contacts, 21 M rows and about 50 s of each full build; docs/scaling.md
+    §1). The left join is on int_bounces_classified's unique event_key: it neither adds nor drops events. -#}
+{{ config(materialized='view') }}
 
 with
 
 events as (
 
     select * from {{ ref('int_email_events') }}
-    {%- if is_incremental() %}
-    where loaded_at > {{ lh_loaded_watermark() }}
-    {%- endif %}
 
 ),
 
