@@ -106,6 +106,9 @@ def test_awkward_rows_load_identically(tmp_path, monkeypatch):
     lines.insert(5, b'{"email": "x@example.com", "event": "open", "sg_event_id": "\\ud800", "timestamp": 1785686419}')
     lines.insert(6, b'{"email": "bad\xff@example.com", "event": "open", "sg_event_id": "u1", "timestamp": 1785686419}')
     lines.insert(7, b'{"truncated": ')
+    # JSON DuckDB reads but Python does not: a trailing comma, a lower-case nan (sql_checks.json_text_ok)
+    lines.insert(8, b'{"email": "y@example.com", "event": "open", "sg_event_id": "t1", "timestamp": 1785686419,}')
+    lines.insert(9, b'{"email": "y@example.com", "event": "open", "sg_event_id": "t2", "timestamp": 1785686419, "x": nan}')
     write(tmp_path / "data", "sendgrid/events/a.jsonl", b"\xef\xbb\xbf" + b"\r\n".join(lines) + b"\r\n")
     write(tmp_path / "data", "sendgrid/events/b.json", json.dumps(docs).encode())
     # a whole-file object: clean, and one DuckDB is unsure of (the file starts again on the Python path)
@@ -160,3 +163,4 @@ def test_jsonl_slices_keep_line_numbers(tmp_path, monkeypatch, size):
     starts = [n for n, _ in slices]
     assert starts[0] == 1 and starts == sorted(starts)
     assert all(p.read_bytes().split(b"\n")[n - 1] == s.split(b"\n")[0] for n, s in slices)
+

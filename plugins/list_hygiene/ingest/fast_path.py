@@ -31,11 +31,10 @@ import pyarrow as pa
 
 from .emails import normalize_email
 from .specs import EMAIL_NORMALIZED, EMAIL_PROBLEM, SourceSpec
-from .sql_checks import plain_address, value_ok
+from .sql_checks import json_text_ok, plain_address, value_ok
 
 CHUNK_BYTES = 64 * 1024 * 1024  # JSONL is processed in slices of about this size (bounded memory)
 MIN_BYTES = 256 * 1024  # below this, query set-up costs more than the Python path spends on the file
-_WS = "' \t\r\n' || chr(11) || chr(12)"  # what bytes.strip() strips
 
 
 class Unsupported(Exception):
@@ -178,13 +177,12 @@ def load_jsonl(con, path: Path, spec: SourceSpec, sink, path_values: dict, pytho
         n = len(offsets) - 1
         lines = pa.LargeBinaryArray.from_buffers(pa.large_binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
         con.register("_lh_lines", pa.table({"_doc": pa.array(np.arange(first, first + n, dtype=np.int64)), "line": lines}))
-        # text that is not UTF-8, not JSON, or holds escapes Python may read differently goes to Python
+        # text that is not UTF-8, not JSON, or JSON Python may read differently goes to Python
         con.execute(
             f"""create or replace temp table _lh_text as
-            select _doc, t, t is not null and json_valid(t) and not starts_with(t, chr(65279))
-                   and not (contains(t, '\\u') and regexp_matches(t, '\\\\u[dD][89a-fA-F]')) as fine
+            select _doc, t, t is not null and {json_text_ok('t')} as fine
             from (select _doc, try(decode(line)) as t from _lh_lines)
-            where t is null or trim(t, {_WS}) <> ''"""
+            where t is null or not regexp_full_match(t, '[ \\t\\r\\n\\x0b\\x0c]*')"""
         )
         con.unregister("_lh_lines")
         doubtful = [d for (d,) in con.execute("select _doc from _lh_text where not fine order by _doc").fetchall()]
