@@ -42,15 +42,15 @@
     {{ return(['machine_open_max_seconds_after_delivery', 'scanner_click_min_links', 'scanner_click_window_seconds']) }}
 {%- endmacro %}
 
-{% macro lh_policy_changed(policy, relation=none) -%}
+{% macro lh_policy_changed(policy, relation=none, column='policy_vars') -%}
     {%- set relation = relation if relation is not none else this -%}
     {%- if not execute or not is_incremental() or '__dbt__cte__' in (relation | string) -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- if not lh_has_column(relation, 'policy_vars') -%}
+    {%- if not lh_has_column(relation, column) -%}
         {{ return(true) }}
     {%- endif -%}
-    {%- set stored = run_query('select distinct policy_vars from ' ~ relation).columns[0].values() -%}
+    {%- set stored = run_query('select distinct ' ~ column ~ ' from ' ~ relation).columns[0].values() -%}
     {{ return(stored | reject('equalto', policy) | list | length > 0) }}
 {%- endmacro %}
 
@@ -60,4 +60,27 @@
 {% macro lh_has_column(relation, column) -%}
     {%- set names = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
     {{ return(column | lower in names) }}
+{%- endmacro %}
+
+
+{#- A digest of the bounce rule seeds (int_bounces_classified's `rules_version`): any changed, added or
+    removed rule gives another value, and the model then classifies every bounce again. -#}
+{% macro lh_bounce_rules_version() -%}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set parts = [] -%}
+    {%- for seed in ['bounce_reasons', 'bounce_status_codes', 'bounce_reply_codes', 'bounce_wording_rules',
+                     'platform_bounce_codes'] -%}
+        {%- if '__dbt__cte__' in (ref(seed) | string) -%}
+            {#- a dbt unit test gives the seeds as fixture rows in CTEs: nothing to query at compile time -#}
+            {{ return('unit test') }}
+        {%- endif -%}
+        {%- do parts.append("select '" ~ seed ~ "' as seed, cast(r as " ~ dbt.type_string() ~ ") as line from "
+                            ~ ref(seed) ~ " as r") -%}
+    {%- endfor -%}
+    {%- set sql -%}
+    select md5(string_agg(seed || ':' || line, '|' order by seed, line)) from ({{ parts | join(' union all ') }}) as rules
+    {%- endset -%}
+    {{ return(run_query(sql).columns[0].values()[0]) }}
 {%- endmacro %}

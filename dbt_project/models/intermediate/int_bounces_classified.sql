@@ -12,6 +12,25 @@
 -- list_hygiene/bounces/classify.py, which provides ref(), run_query() and execute), so keep the
 -- Jinja to those. The SQL stays portable: DuckDB functions that PostgreSQL lacks (regexp_matches,
 -- regexp_extract, contains) come from the lh_compat schema there (macros/portability.sql).
+--
+-- Incremental in dbt (`delete+insert` on event_key): a run classifies the bounce events landed since the
+-- newest `loaded_at` here (an event's class depends on the event and the rules only). `rules_version` is a
+-- digest of the rule seeds; when it differs from the rows here, every bounce event is classified again,
+-- so a changed seed never leaves rows classified by old rules. A change to this SQL needs
+-- `dbt build --full-refresh --select int_bounces_classified+`. The command line has no dbt (no config,
+-- no is_incremental): there the model classifies every row it is given.
+{%- set in_dbt = is_incremental is defined %}
+{%- if in_dbt %}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='event_key',
+    on_schema_change='fail'
+) }}
+{%- endif %}
+{%- set rules_version = lh_bounce_rules_version() if in_dbt else 'cli' %}
+{%- set only_new = in_dbt and this is not none and is_incremental()
+    and not lh_policy_changed(rules_version, column='rules_version') %}
 {%- set wording_relation = ref('bounce_wording_rules') %}
 {%- if execute and '__dbt__cte__' in (wording_relation | string) %}
 {#- a dbt unit test mocks ref() with a CTE; the rules themselves are read from the built seed
@@ -38,6 +57,9 @@ with
 events as (
     select * from {{ ref('int_email_events') }}
     where event_type in ('bounce', 'deferred', 'dropped', 'complaint')
+    {%- if only_new %}
+        and loaded_at > {{ lh_loaded_watermark() }}
+    {%- endif %}
 ),
 
 bounce_reasons as (
@@ -296,7 +318,8 @@ final as (
         classified.bounce_class,
         classified.is_hard,
         classified.classified_by,
-        classified.rule_id
+        classified.rule_id,
+        '{{ rules_version }}' as rules_version
     from events
     inner join normalized
         on events.event_key = normalized.event_key
