@@ -164,3 +164,46 @@ def test_jsonl_slices_keep_line_numbers(tmp_path, monkeypatch, size):
     assert starts[0] == 1 and starts == sorted(starts)
     assert all(p.read_bytes().split(b"\n")[n - 1] == s.split(b"\n")[0] for n, s in slices)
 
+
+
+@pytest.mark.parametrize("odd", [
+    b'{"email": "y@example.com", "event": "open", "sg_event_id": "t1", "timestamp": 1785686419,}',   # trailing comma
+    b'{"email": "y@example.com", "event": "open", "sg_event_id": "t2", "timestamp": 1785686419, "x": inf}',
+    b'{"email": "y@example.com", "event": "open", "sg_event_id": "t3", "timestamp": 1785686419, "x": "\\udc00"}',
+    b'{"email": "y@example.com", "event": "open", "event": "click", "sg_event_id": "t4", "timestamp": 1785686419}',
+    b'{"email": "y@example.com", "event": "open", "sg_event_id": "t5", "timestamp": 1785686419, "n": '
+    + b"[" * 450 + b"]" * 450 + b"}",
+])
+@pytest.mark.parametrize("shape", ["jsonl", "array"])
+def test_json_python_reads_otherwise_loads_identically(tmp_path, monkeypatch, odd, shape):
+    """JSON that DuckDB reads but json.loads rejects or reads otherwise (sql_checks.json_text_ok; a key
+    given twice: DuckDB keeps the first, Python the last) is left to Python, in JSONL lines and in the
+    documents of a JSON array file alike."""
+    clean = json.dumps(sg()).encode()
+    if shape == "jsonl":
+        write(tmp_path / "data", "sendgrid/events/a.jsonl", clean + b"\n" + odd + b"\n")
+    else:
+        write(tmp_path / "data", "sendgrid/events/a.json", b"[" + clean + b",\n" + odd + b"]")
+    monkeypatch.setattr(fast_path, "MIN_BYTES", 0)
+    con = load_both(tmp_path / "data", tmp_path, monkeypatch)
+    assert differences(con) == []
+
+
+def test_unstorable_text_in_an_unknown_field_is_quarantined(tmp_path, monkeypatch):
+    """Text UTF-8 cannot hold (undecodable bytes, a lone surrogate escape) in a column or key the spec does not
+    know used to stop the ingest when its row was written; the row is quarantined, naming the field."""
+    write(tmp_path / "data", "sendgrid/events/a.jsonl",
+          json.dumps(sg()).encode() + b'\n' + json.dumps(sg(sg_event_id="e2"))[:-1].encode() + b', "note": "\\udc00"}\n')
+    write(tmp_path / "data", "hubspot/contacts/c.csv", (
+        b"Record ID,Email,Create Date,Last Modified Date,Note\r\n"
+        b"1,ana@example.com,2026-08-01,2026-08-01,fine\r\n"
+        b"2,bo@example.com,2026-08-01,2026-08-01,caf\xff\r\n"
+    ))
+    monkeypatch.setattr(fast_path, "MIN_BYTES", 0)
+    con = load_both(tmp_path / "data", tmp_path, monkeypatch)
+    assert differences(con) == []
+    assert sorted(con.execute("select file, row_number, field, reason from f.raw.quarantine").fetchall()) == [
+        ("hubspot/contacts/c.csv", 2, "Note", "invalid UTF-8 in field 'Note'"),
+        ("sendgrid/events/a.jsonl", 2, "note", "invalid UTF-8 in field 'note'"),
+    ]
+    assert con.execute("select count(*) from f.raw.sendgrid__events").fetchone()[0] == 1

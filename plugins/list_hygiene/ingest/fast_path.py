@@ -31,7 +31,7 @@ import pyarrow as pa
 
 from .emails import normalize_email
 from .specs import EMAIL_NORMALIZED, EMAIL_PROBLEM, SourceSpec
-from .sql_checks import json_text_ok, plain_address, value_ok
+from .sql_checks import json_nesting_ok, json_text_ok, plain_address, value_ok
 
 CHUNK_BYTES = 64 * 1024 * 1024  # JSONL is processed in slices of about this size (bounded memory)
 MIN_BYTES = 256 * 1024  # below this, query set-up costs more than the Python path spends on the file
@@ -55,7 +55,10 @@ def reads_json(spec: SourceSpec, path: Path) -> bool:
 
 
 def _identity_records(docs: str) -> str:
-    return f"select _doc, 0::integer as _sub, doc::json as rec, json_type(doc) = 'OBJECT' as _sure from {docs}"
+    """Each document is its record. One that names a key twice is left to Python: DuckDB reads the first
+    value, json.loads the last."""
+    return (f"select _doc, 0::integer as _sub, doc as rec, len(_keys) = len(list_distinct(_keys)) as _sure "
+            f"from (select *, json_keys(doc) as _keys from {docs})")
 
 
 def _fields_sql(spec: SourceSpec, records: str, path_values: dict[str, Any]) -> str:
@@ -70,11 +73,11 @@ def _fields_sql(spec: SourceSpec, records: str, path_values: dict[str, Any]) -> 
         extra = f"nullif(json_merge_patch(rec, {patch})::varchar, '{{}}')"
     else:
         extra = "null::varchar"
+    # `rec` is JSON text: each json_* call parses it, so the object test is made once (_obj)
     return (
         f"select _doc, case when _doc = 0 then _sub else _doc end as _row, case when _doc = 0 then 0 else _sub end "
-        f"as _sub, _sure and json_type(rec) = 'OBJECT' as _sure, {', '.join(cols)}, "
-        f"case when json_type(rec) = 'OBJECT' then {extra} end as _extra "
-        f"from (select *, json_extract_string(rec, {paths}) as v from ({records}))"
+        f"as _sub, _sure and _obj as _sure, {', '.join(cols)}, case when _obj then {extra} end as _extra "
+        f"from (select *, json_extract_string(rec, {paths}) as v, json_type(rec) = 'OBJECT' as _obj from ({records}))"
     )
 
 
@@ -216,6 +219,16 @@ def load_json_file(con, path: Path, spec: SourceSpec, sink, path_values: dict,
         )
     except duckdb.Error as exc:
         raise Unsupported(str(exc)) from None
+    # JSON Python reads otherwise (sql_checks.json_text_ok): checked on the file's text, where a trailing
+    # comma or an `inf` still shows, and on each document (nesting); then the file takes the Python path
+    try:
+        (fine,) = con.execute(
+            f"select coalesce(bool_and({json_nesting_ok('doc')}), true) and (select {json_text_ok('content', depth=False)} "
+            f"from read_text(?)) from _lh_read", [str(path)]).fetchone()
+    except duckdb.Error:  # e.g. text that is not UTF-8
+        fine = False
+    if not fine:
+        raise Unsupported("JSON that json.loads reads otherwise")
     # a table keeps insertion order: rowid is the element's place in the array (rows added inside a
     # transaction are numbered from a large offset, hence the minimum)
     con.execute("create or replace temp table _lh_docs as select (rowid - (select min(rowid) from _lh_read) + 1)"

@@ -193,10 +193,14 @@ class _Sink:
             values[EMAIL_PROBLEM] = norm.problem
 
     def add(self, values: dict[str, str | None], extra: dict | None, row: int, sub: int) -> None:
-        self.rows.append(
-            [values.get(c) for c in self.spec.columns]
-            + [json.dumps(extra, ensure_ascii=False) if extra else None, self.file_id, self.rel, row, sub]
-        )
+        extra_text = json.dumps(extra, ensure_ascii=False) if extra else None
+        if extra_text and not extra_text.isascii() and _UNENCODABLE.search(extra_text):
+            # an unknown key's value holds text UTF-8 cannot store: the row cannot be kept as it is
+            key = next(k for k, v in extra.items() if _UNENCODABLE.search(json.dumps([k, v], ensure_ascii=False)))
+            self.reject(row, sub, key, f"invalid UTF-8 in field '{key}'",
+                        json.dumps(values | extra, ensure_ascii=False, default=str))
+            return
+        self.rows.append([values.get(c) for c in self.spec.columns] + [extra_text, self.file_id, self.rel, row, sub])
         if len(self.rows) >= BATCH_ROWS:
             self.flush()
 

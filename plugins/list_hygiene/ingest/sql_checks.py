@@ -83,30 +83,28 @@ def plain_address(col: str) -> str:
             f"and length(split_part({col}, '@', 1)) <= 64)")
 
 
-
 # JSON text DuckDB's reader accepts but Python's json.loads rejects or reads otherwise, found by hand
 # (duckdb 2.0.1, yyjson): trailing commas, `inf`/`nan` in any case (Python takes only `NaN`, `Infinity`),
 # integers of more than 4300 digits (Python's int limit), nesting near Python's recursion limit; and \uD800-
 # \uDFFF escapes (lone surrogates: DuckDB refuses them, Python reads them). Matching is on the text, inside
-# strings too: a false alarm only sends the document to Python. Whitespace may be escaped (\n, \r, \t), so
-# that the check of a document also covers JSON held in its strings (see json_inner_ok).
+# strings too: a false alarm only sends the document to Python. Whitespace may also be escaped (\n, \r, \t): JSON
+# held in a string of the document is then covered as well.
 _ODD_JSON = r",(?:[ \t\r\n]|\\[nrt])*[\]}]|[\[:,](?:[ \t\r\n]|\\[nrt])*[-+]?(?i:inf|nan)"
 _MAX_OPENERS = 400  # more `[`/`{` than this and Python's json.loads might run out of recursion
 
 
-def json_text_ok(col: str) -> str:
-    """True only when DuckDB reads JSON text `col` exactly as Python's json.loads does (valid, no BOM, none
-    of the readings above)."""
+def json_nesting_ok(col: str) -> str:
+    """True when JSON text `col` has too few `[`/`{` to come near Python's recursion limit."""
     openers = f"strlen({col}) - strlen(replace(replace({col}, '{{', ''), '[', ''))"
+    return f"(strlen({col}) <= {_MAX_OPENERS} or {openers} <= {_MAX_OPENERS})"
+
+
+def json_text_ok(col: str, depth: bool = True) -> str:
+    """True only when DuckDB reads JSON text `col` exactly as Python's json.loads does (valid, no BOM, none
+    of the readings above). `depth=False` leaves out the nesting bound (for a whole file of documents, whose
+    brackets add up across documents: check each document with `json_nesting_ok`)."""
     return (f"(json_valid({col}) and not contains({col}, chr(65279)) "
             f"and not (contains({col}, '\\u') and regexp_matches({col}, '\\\\u[dD][89a-fA-F]')) "
             f"and not regexp_matches({col}, {_q(_ODD_JSON)}) "
-            f"and (strlen({col}) <= 4300 or not regexp_matches({col}, '[0-9]{{1000}}')) "
-            f"and (strlen({col}) <= {_MAX_OPENERS} or {openers} <= {_MAX_OPENERS}))")
-
-
-def json_inner_ok(inner: str, outer: str) -> str:
-    """`json_text_ok` for JSON text `inner` read from a string of document `outer`, which passed
-    `json_text_ok`. Without \\u escapes in `outer`, every character the checks look for appears in `outer` as
-    it is in `inner` (or as an escape they match too), so validity is all that is left to check."""
-    return f"(json_valid({inner}) and (not contains({outer}, '\\u') or {json_text_ok(inner)}))"
+            f"and (strlen({col}) <= 4300 or not regexp_matches({col}, '[0-9]{{1000}}'))"
+            + (f" and {json_nesting_ok(col)})" if depth else ")"))
