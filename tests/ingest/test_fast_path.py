@@ -42,6 +42,13 @@ def load_both(data: Path, tmp_path: Path, monkeypatch) -> duckdb.DuckDBPyConnect
     return load_pair(data, tmp_path, lambda name: monkeypatch.setattr(loader, "FAST_PATH", name == "f"))[0]
 
 
+def load_alike(data: Path, tmp_path: Path, monkeypatch) -> duckdb.DuckDBPyConnection:
+    """Both paths over `data` (the conftest puts every file on the fast path); they must load the same rows."""
+    con = load_both(data, tmp_path, monkeypatch)
+    assert differences(con) == []
+    return con
+
+
 def differences(con) -> list[str]:
     out = []
     for spec in SPECS.values():
@@ -124,9 +131,7 @@ def test_awkward_rows_load_identically(tmp_path, monkeypatch):
         b",,,,,\r\n"
         b'6,"e@example.com",2026-08-01,2026-08-01,"1",""\r\n'
     ))
-    monkeypatch.setattr(fast_path, "MIN_BYTES", 0)
-    con = load_both(tmp_path / "data", tmp_path, monkeypatch)
-    assert differences(con) == []
+    con = load_alike(tmp_path / "data", tmp_path, monkeypatch)
     reasons = [r for (r,) in con.execute("select reason from f.raw.quarantine").fetchall()]
     assert len(reasons) >= 15, reasons  # the bad rows of all the files, with Python's wording
     assert any(re.search(r"before 1990", r) for r in reasons)
@@ -184,9 +189,7 @@ def test_json_python_reads_otherwise_loads_identically(tmp_path, monkeypatch, od
         write(tmp_path / "data", "sendgrid/events/a.jsonl", clean + b"\n" + odd + b"\n")
     else:
         write(tmp_path / "data", "sendgrid/events/a.json", b"[" + clean + b",\n" + odd + b"]")
-    monkeypatch.setattr(fast_path, "MIN_BYTES", 0)
-    con = load_both(tmp_path / "data", tmp_path, monkeypatch)
-    assert differences(con) == []
+    load_alike(tmp_path / "data", tmp_path, monkeypatch)
 
 
 def test_unstorable_text_in_an_unknown_field_is_quarantined(tmp_path, monkeypatch):
@@ -199,9 +202,7 @@ def test_unstorable_text_in_an_unknown_field_is_quarantined(tmp_path, monkeypatc
         b"1,ana@example.com,2026-08-01,2026-08-01,fine\r\n"
         b"2,bo@example.com,2026-08-01,2026-08-01,caf\xff\r\n"
     ))
-    monkeypatch.setattr(fast_path, "MIN_BYTES", 0)
-    con = load_both(tmp_path / "data", tmp_path, monkeypatch)
-    assert differences(con) == []
+    con = load_alike(tmp_path / "data", tmp_path, monkeypatch)
     assert sorted(con.execute("select file, row_number, field, reason from f.raw.quarantine").fetchall()) == [
         ("hubspot/contacts/c.csv", 2, "Note", "invalid UTF-8 in field 'Note'"),
         ("sendgrid/events/a.jsonl", 2, "note", "invalid UTF-8 in field 'note'"),
