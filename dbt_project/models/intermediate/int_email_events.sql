@@ -11,6 +11,9 @@
     incremental_strategy='append',
     on_schema_change='fail'
 ) }}
+{#- an incremental run reads only the copies landed since the newest one here -#}
+{%- set landed = ('loaded_at > ' ~ lh_loaded_watermark()) if is_incremental() else none %}
+
 with
 
 event_map as (select * from {{ ref('event_type_map') }}),
@@ -23,10 +26,26 @@ signatures as (select * from {{ ref('machine_open_signatures') }}),
 -- (the keys that repeat, then the rows), a CTE would be materialised whole.
 deduplicated as (
 
-    {{ lh_first_per_key(
-        ref('int_email_event_copies'), 'event_key', 'loaded_at, source_file, source_row',
-        where=('loaded_at > ' ~ lh_loaded_watermark()) if is_incremental() else none
-    ) }}
+    {{ lh_first_per_key(ref('int_email_event_copies'), 'event_key', 'loaded_at, source_file, source_row', where=landed) }}
+
+),
+
+-- the user agents a machine_open_signatures row matches, found once per distinct agent: a correlated
+-- EXISTS per event made DuckDB buffer every event row for the join (22 of 56 s at 1 M contacts)
+machine_agents as (
+
+    select distinct a.user_agent
+    from (
+        select distinct user_agent
+        from {{ ref('int_email_event_copies') }}
+        where user_agent is not null
+        {%- if landed %}
+            and {{ landed }}
+        {%- endif %}
+    ) as a
+    inner join signatures as s
+        on (s.match_type = 'user_agent_exact' and a.user_agent = s.pattern)
+        or (s.match_type = 'user_agent_contains' and a.user_agent like '%' || s.pattern || '%')
 
 ),
 
@@ -53,13 +72,7 @@ typed as (
             {{ lh_regex_extract('d.diagnostic', '^\\s*(?:smtp;\\s*)?([245][0-9][0-9])\\b') }}
         ) as reply_code,
         d.diagnostic,
-        d.is_machine_open
-            or exists (
-                select 1
-                from signatures as s
-                where (s.match_type = 'user_agent_exact' and d.user_agent = s.pattern)
-                    or (s.match_type = 'user_agent_contains' and d.user_agent like '%' || s.pattern || '%')
-            ) as is_machine_open,
+        d.is_machine_open or ma.user_agent is not null as is_machine_open,
         d.user_agent,
         d.url,
         d.source_file,
@@ -69,6 +82,8 @@ typed as (
     left join event_map as m
         on d.platform = m.platform
         and d.native_event = m.native_event
+    left join machine_agents as ma
+        on d.user_agent = ma.user_agent
 
 ),
 
