@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from . import fast_path, json_stream
+from . import fast_path, json_decode, json_stream
 from .emails import normalize_email
 from .specs import EMAIL_NORMALIZED, EMAIL_PROBLEM, SPECS, TEXT, SourceSpec, as_text, pick
 from .validate import RowProblem, check_value, has_invalid_utf8, latest_plausible
@@ -414,12 +414,14 @@ def _json_document(row: int, doc: Any, spec: SourceSpec, sink: _Sink, path_value
         if batch is None or not isinstance(rec, dict):
             _json_record(r, s, rec, spec, sink, path_values, known_top)
             continue
-        picked = pick(rec | path_values if path_values else rec, spec.fields)
         extra = None
         if spec.keep_extra:
             extra = {k: v for k, v in rec.items() if k not in known_top} or None
-        batch.add([v if v is None or type(v) is str else as_text(v) for v in picked.values()],
-                  json.dumps(extra, ensure_ascii=False) if extra else None, r, s, (r, s, rec))
+        batch.add(spec.texts(rec | path_values if path_values else rec),
+                  _extra_json(extra) if extra else None, r, s, (r, s, rec))
+
+
+_extra_json = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(v, ensure_ascii=False)
 
 
 def _dumps(doc: Any) -> str:
@@ -467,19 +469,20 @@ def _jsonl_document(lineno: int, line: bytes, sink: _Sink) -> Any:
     if not line.strip():
         return _NO_DOC
     try:
-        text = line.decode("utf-8")
+        return json_decode.loads(line)  # json.loads' result or exception, faster
     except UnicodeDecodeError as exc:
         sink.reject(lineno, 0, None, f"invalid UTF-8: {exc.reason}", line.decode("utf-8", "backslashreplace"))
-        return _NO_DOC
-    try:
-        return json.loads(text)
     except json.JSONDecodeError as exc:
-        sink.reject(lineno, 0, None, f"invalid JSON: {exc.msg} at column {exc.colno}", text.rstrip("\r\n"))
+        sink.reject(lineno, 0, None, f"invalid JSON: {exc.msg} at column {exc.colno}", _line_text(line))
     except RecursionError:
-        sink.reject(lineno, 0, None, "unreadable JSON: nested too deeply", text.rstrip("\r\n"))
+        sink.reject(lineno, 0, None, "unreadable JSON: nested too deeply", _line_text(line))
     except ValueError as exc:  # e.g. an integer longer than Python's int string limit
-        sink.reject(lineno, 0, None, f"unreadable JSON: {exc}", text.rstrip("\r\n"))
+        sink.reject(lineno, 0, None, f"unreadable JSON: {exc}", _line_text(line))
     return _NO_DOC
+
+
+def _line_text(line: bytes) -> str:
+    return line.decode("utf-8").rstrip("\r\n")
 
 
 def _jsonl_line(lineno: int, line: bytes, spec: SourceSpec, sink: _Sink, path_values: dict, known_top: set[str]) -> None:

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import json_decode
+
 # field kinds the validator knows (see validate.py)
 TEXT, EMAIL, UNIX_TS, ISO_TS, DATETIME, INT, BOOL = "text", "email", "unix_ts", "iso_ts", "datetime", "int", "bool"
 UNIX_MS_TS = "unix_ms_ts"  # epoch milliseconds (Zoho)
@@ -77,6 +79,11 @@ class SourceSpec:
             names += [EMAIL_NORMALIZED, EMAIL_PROBLEM]
         return names
 
+    @functools.cached_property
+    def texts(self) -> Callable[[dict], list[str | None]]:
+        """A record's field values as text, in field order (`texts_of`)."""
+        return texts_of(self.fields)
+
 
 def _get(obj: Any, path: str) -> Any:
     for part in path.split("."):
@@ -86,18 +93,52 @@ def _get(obj: Any, path: str) -> Any:
     return obj
 
 
+_compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode  # json.dumps(v, those args)
+
+
 def as_text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        if not value:  # empty tags, campaigns, variables: common, and json.dumps' set-up costs more than it
+            return "[]" if isinstance(value, list) else "{}"
+        return _compact_json(value)
     return str(value)
 
 
 def pick(record: dict, fields: Iterable[Field]) -> dict[str, Any]:
     return {f.name: (_get(record, f.source) if "." in f.source else record.get(f.source)) for f in fields}
+
+
+def texts_of(fields: tuple[Field, ...]) -> Callable[[dict], list[str | None]]:
+    """`[as_text(v) for v in pick(record, fields).values()]` (str values as they are), as one compiled-once
+    function: the Python ingest path calls it once per record."""
+    sources = tuple(f.source for f in fields)
+    if not any("." in s for s in sources):
+        def flat(record: dict) -> list[str | None]:
+            get = record.get
+            return [v if (v := get(s)) is None or type(v) is str else as_text(v) for s in sources]
+        return flat
+
+    paths = tuple(s if "." not in s else tuple(s.split(".")) for s in sources)
+
+    def nested(record: dict) -> list[str | None]:
+        out: list[str | None] = []
+        for path in paths:
+            if type(path) is str:
+                v = record.get(path)
+            else:  # _get, with the path split once
+                v = record
+                for part in path:
+                    if not isinstance(v, dict):
+                        v = None
+                        break
+                    v = v.get(part)
+            out.append(v if v is None or type(v) is str else as_text(v))
+        return out
+    return nested
 
 
 _RecordsFn = Callable[[Any], Iterator[tuple[int, dict]]]
@@ -327,7 +368,7 @@ def _ses_records(doc: Any) -> Iterator[tuple[int, dict]]:
         raise ValueError("SES record is not a JSON object")
     inner = doc
     if doc.get("Type") == "Notification" and isinstance(doc.get("Message"), str):
-        inner = json.loads(doc["Message"])
+        inner = json_decode.loads(doc["Message"])
     kind = inner.get("eventType") or inner.get("notificationType")
     if not kind:
         raise ValueError("SES record has neither eventType nor notificationType")
@@ -345,6 +386,8 @@ def _ses_records(doc: Any) -> Iterator[tuple[int, dict]]:
         recipients = [{"emailAddress": r} for r in mail.get("destination", [])]
     tags = mail.get("tags") or {}
     campaign = (tags.get("campaign") or [None])[0] if isinstance(tags, dict) else None
+    bounce = inner.get("bounce") or {}
+    complaint = inner.get("complaint") or {}
     for i, rcpt in enumerate(recipients):
         yield i + 1, {
             "event_type": kind,
@@ -354,13 +397,13 @@ def _ses_records(doc: Any) -> Iterator[tuple[int, dict]]:
             "event_timestamp": detail.get("timestamp") or mail.get("timestamp"),
             "source": mail.get("source"),
             "campaign": campaign,
-            "bounce_type": (inner.get("bounce") or {}).get("bounceType"),
-            "bounce_subtype": (inner.get("bounce") or {}).get("bounceSubType"),
+            "bounce_type": bounce.get("bounceType"),
+            "bounce_subtype": bounce.get("bounceSubType"),
             "action": rcpt.get("action"),
             "status": rcpt.get("status"),
             "diagnostic_code": rcpt.get("diagnosticCode"),
             "feedback_id": detail.get("feedbackId"),
-            "complaint_feedback_type": (inner.get("complaint") or {}).get("complaintFeedbackType"),
+            "complaint_feedback_type": complaint.get("complaintFeedbackType"),
             "user_agent": detail.get("userAgent"),
             "ip_address": detail.get("ipAddress"),
             "link": detail.get("link"),
