@@ -221,3 +221,18 @@
         qualify row_number() over (partition by {{ key }} order by {{ order_by }}) = 1
     ) as repeated_rows
 {%- endmacro %}
+
+
+{#- `not materialized`, for a CTE that is read more than once and is cheap to read again: an import CTE
+    (`select * from {{ ref(...) }}`) or a plain filter of one. DuckDB 2.0 stores a CTE with several
+    consumers whole before any of them runs, every column of every row, whatever each consumer needs; at
+    1 M contacts int_engagement_events' 11.6 M-row `scoped` CTE wrote 8.6 GB under the 3 GB memory limit.
+    Inlined, each consumer scans only the columns and row groups it needs. Do not inline a CTE that does
+    real work (a window, a join, a regex): that work would be done once per consumer. PostgreSQL (12+)
+    has the same hint; other warehouses get nothing and their planners decide. -#}
+{% macro lh_inline_cte() -%}
+    {{ return(adapter.dispatch('lh_inline_cte', 'list_hygiene')()) }}
+{%- endmacro %}
+{% macro default__lh_inline_cte() -%}{%- endmacro %}
+{% macro duckdb__lh_inline_cte() -%}not materialized{%- endmacro %}
+{% macro postgres__lh_inline_cte() -%}not materialized{%- endmacro %}

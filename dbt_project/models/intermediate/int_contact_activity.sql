@@ -17,11 +17,11 @@
 
 with
 
-all_events as (select * from {{ ref('int_email_events') }}),
+all_events as {{ lh_inline_cte() }} (select * from {{ ref('int_email_events') }}),
 
-platform_activity as (select * from {{ ref('int_contact_platform_activity') }}),
+platform_activity as {{ lh_inline_cte() }} (select * from {{ ref('int_contact_platform_activity') }}),
 
-all_bounces as (select * from {{ ref('int_bounces_classified') }}),
+all_bounces as {{ lh_inline_cte() }} (select * from {{ ref('int_bounces_classified') }}),
 
 {% if is_incremental() and not lh_policy_changed(policy) %}
 touched as (

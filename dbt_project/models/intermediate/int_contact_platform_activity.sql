@@ -25,9 +25,9 @@
 
 with
 
-all_events as (select * from {{ ref('int_email_events') }}),
+all_events as {{ lh_inline_cte() }} (select * from {{ ref('int_email_events') }}),
 
-all_engagement as (select * from {{ ref('int_engagement_events') }}),
+all_engagement as {{ lh_inline_cte() }} (select * from {{ ref('int_engagement_events') }}),
 
 as_of as (select {{ lh_as_of() }} as as_of_at),
 
@@ -60,9 +60,9 @@ engagement as (
 
 ),
 {% else %}
-events as (select * from all_events),
+events as {{ lh_inline_cte() }} (select * from all_events),
 
-engagement as (select * from all_engagement),
+engagement as {{ lh_inline_cte() }} (select * from all_engagement),
 {% endif %}
 
 sends as (
@@ -78,7 +78,7 @@ sends as (
 
 ),
 
-human as (
+human as {{ lh_inline_cte() }} (
 
     select g.*
     from engagement as g

@@ -18,7 +18,7 @@
 
 with
 
-events as (select * from {{ ref('int_email_events') }}),
+events as {{ lh_inline_cte() }} (select * from {{ ref('int_email_events') }}),
 
 {% if only_touched %}
 {%- set watermark = lh_loaded_watermark() %}
@@ -35,7 +35,7 @@ touched_messages as (
 
 -- what this run classifies: every delivery, open and click; on an incremental run those of the
 -- touched messages, and new events without a message id (nothing else can change them)
-scoped as (
+scoped as {{ lh_inline_cte() if not only_touched }} (
 
     {%- if only_touched %}
     select e.*

@@ -13,7 +13,7 @@
 
 with
 
-all_events as (select * from {{ ref('fct_email_events') }}),
+all_events as {{ lh_inline_cte() }} (select * from {{ ref('fct_email_events') }}),
 
 providers as (select * from {{ ref('mailbox_providers') }} where match_type = 'domain'),
 
