@@ -129,6 +129,65 @@ def test_same_bytes_twice_adds_nothing_changed_file_is_a_new_version(tmp_path, c
     assert con.execute("select count(distinct _file_id) from raw.hubspot__contacts").fetchone()[0] == 2
 
 
+def test_files_landed_before_are_not_read_again(tmp_path, con, monkeypatch):
+    """A file at a path the manifest holds, with the size and modification time it had then, is skipped
+    without being hashed (a daily run would otherwise read the whole export history); any change to its
+    size or time, and LIST_HYGIENE_INGEST_REHASH=1, bring back the content comparison."""
+    import os
+
+    from list_hygiene.ingest import loader
+
+    data = tmp_path / "data"
+    p = write(data, "hubspot/contacts/x.csv", HUBSPOT_HEADER + "\n1,a@example.com,A,One,,\n")
+    q = write(data, "hubspot/contacts/y.csv", HUBSPOT_HEADER + "\n2,b@example.com,B,Two,,\n")
+    first = ingest(con, data)
+    assert [f.status for f in first.files] == ["loaded", "loaded"]
+    hashed = []
+    real = loader.sha256_of
+    monkeypatch.setattr(loader, "sha256_of", lambda path: hashed.append(path.name) or real(path))
+
+    again = ingest(con, data)
+    assert [(f.status, f.error) for f in again.files] == [
+        ("skipped", "same content already loaded as hubspot/contacts/x.csv"),
+        ("skipped", "same content already loaded as hubspot/contacts/y.csv")]
+    assert hashed == []
+
+    # same size, other bytes, the old time put back: taken as unchanged (as rsync or make would) ...
+    stat = p.stat()
+    p.write_text(HUBSPOT_HEADER + "\n1,a@example.com,A,Uno,,\n")
+    os.utime(p, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert [f.status for f in ingest(con, data).files] == ["skipped", "skipped"]
+    # ... unless asked to compare every file's content
+    monkeypatch.setenv("LIST_HYGIENE_INGEST_REHASH", "1")
+    rehashed = ingest(con, data)
+    assert [(f.path, f.status) for f in rehashed.files] == [
+        ("hubspot/contacts/x.csv", "loaded"), ("hubspot/contacts/y.csv", "skipped")]
+    assert sorted(hashed) == ["x.csv", "y.csv"]
+    monkeypatch.delenv("LIST_HYGIENE_INGEST_REHASH")
+
+    # a newer time alone: hashed, and the same bytes are still recognised
+    hashed.clear()
+    os.utime(q, ns=(q.stat().st_atime_ns, q.stat().st_mtime_ns + 10**9))
+    assert [f.status for f in ingest(con, data).files] == ["skipped", "skipped"]
+    assert hashed == ["y.csv"]
+    assert con.execute("select count(*) from raw.hubspot__contacts").fetchone()[0] == 3
+
+
+def test_manifest_without_file_times_is_compared_by_content(tmp_path, con, monkeypatch):
+    """A warehouse landed before file times were kept: its files are hashed, as they always were."""
+    data = tmp_path / "data"
+    write(data, "hubspot/contacts/x.csv", HUBSPOT_HEADER + "\n1,a@example.com,A,One,,\n")
+    ingest(con, data)
+    con.execute("update raw._manifest set mtime_ns = null")
+    from list_hygiene.ingest import loader
+
+    hashed = []
+    real = loader.sha256_of
+    monkeypatch.setattr(loader, "sha256_of", lambda path: hashed.append(path.name) or real(path))
+    assert [f.status for f in ingest(con, data).files] == ["skipped"]
+    assert hashed == ["x.csv"]
+
+
 def test_ses_sns_envelope_one_row_per_recipient(tmp_path, con):
     data = tmp_path / "data"
     inner = {

@@ -15,6 +15,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -112,6 +113,7 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
             status varchar, error varchar, loaded_at timestamp)"""
     )
     con.execute("alter table raw._manifest add column if not exists rows_unchanged bigint")
+    con.execute("alter table raw._manifest add column if not exists mtime_ns bigint")
     con.execute(
         """create table if not exists raw.quarantine (
             file_id varchar, platform varchar, entity varchar, file varchar, row_number integer,
@@ -593,6 +595,7 @@ class Job:
     file_id: str
     size: int
     span: Span | None = None  # a worker reads only this part of a big JSONL file
+    mtime_ns: int | None = None  # the file's modification time when it was planned (manifest: unchanged files)
 
 
 @dataclass
@@ -607,17 +610,57 @@ class Landed:
     python_docs: int = 0
 
 
-def plan_file(con: duckdb.DuckDBPyConnection, path: Path, data_dir: Path, platform: str, entity: str) -> Job | FileResult:
-    """The file's job, or its result when there is nothing to read (no connector, or bytes landed before)."""
+def plan_file(con: duckdb.DuckDBPyConnection, path: Path, data_dir: Path, platform: str, entity: str,
+              landed: dict[str, tuple] | None = None, digest: str | None = None) -> Job | FileResult:
+    """The file's job, or its result when there is nothing to read (no connector, or bytes landed before).
+
+    `landed` (from `landed_files`): a file at a path the manifest holds, with the size and modification
+    time it had when it was landed, is taken as unchanged without reading it. `digest`: its SHA-256, if
+    already computed."""
     rel = path.relative_to(data_dir).as_posix()
     if (platform, entity) not in SPECS:
         return FileResult(rel, platform, entity, "no_connector", error=f"no connector for {platform}/{entity}")
-    digest = sha256_of(path)
+    stat = path.stat()  # before the hash: a file changed while it is read gets a newer time, and is read again
+    same = landed.get(rel) if landed else None
+    if same is not None and same[:4] == (platform, entity, stat.st_size, stat.st_mtime_ns):
+        return seen_result(rel, platform, entity, (rel, same[4]))
+    digest = digest or sha256_of(path)
     seen = _seen(con, platform, entity, digest)
     if seen:
         return seen_result(rel, platform, entity, seen)
     file_id = hashlib.sha256(f"{rel}\0{digest}".encode()).hexdigest()[:20]
-    return Job(path, rel, platform, entity, digest, file_id, path.stat().st_size)
+    return Job(path, rel, platform, entity, digest, file_id, stat.st_size, mtime_ns=stat.st_mtime_ns)
+
+
+def landed_files(con: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
+    """path → (platform, entity, bytes, mtime_ns, status) of the files in the manifest, for `plan_file`. Empty
+    with LIST_HYGIENE_INGEST_REHASH=1: every file is then hashed and compared by content (a tool that
+    rewrites files keeping their size and time would otherwise go unnoticed)."""
+    if os.environ.get("LIST_HYGIENE_INGEST_REHASH", "0") not in ("", "0"):
+        return {}
+    rows = con.execute(
+        "select path, platform, entity, bytes, mtime_ns, status from raw._manifest where mtime_ns is not null "
+        "order by loaded_at"
+    ).fetchall()
+    return {r[0]: r[1:] for r in rows}
+
+
+def _digests(files: list[tuple[Path, str, str]], data_dir: Path, landed: dict[str, tuple]) -> dict[Path, str]:
+    """SHA-256 of the files `plan_file` will have to hash, on a thread per core (hashlib releases the GIL)."""
+    todo = []
+    for f, platform, entity in files:
+        same = landed.get(f.relative_to(data_dir).as_posix())
+        if (platform, entity) in SPECS and not (same and same[:4] == (platform, entity, *_size_time(f))):
+            todo.append(f)
+    if len(todo) < 2:
+        return {}
+    with ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, 4))) as pool:
+        return dict(zip(todo, pool.map(sha256_of, todo), strict=True))
+
+
+def _size_time(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
 
 
 def _seen(con, platform: str, entity: str, digest: str) -> tuple | None:
@@ -701,10 +744,10 @@ def finish_file(con: duckdb.DuckDBPyConnection, job: Job, landed: Landed, loaded
     unchanged = drop_unchanged(con, spec, job.file_id) if spec.snapshot and landed.status == "loaded" else 0
     con.execute(
         "insert into raw._manifest (file_id, platform, entity, path, sha256, bytes, rows_loaded, rows_quarantined, "
-        "extra_columns, status, error, loaded_at, rows_unchanged) values (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "extra_columns, status, error, loaded_at, rows_unchanged, mtime_ns) values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [job.file_id, job.platform, job.entity, job.rel, job.digest, job.size, landed.loaded - unchanged,
          landed.quarantined, json.dumps(landed.extra_columns) if landed.extra_columns else None, landed.status,
-         landed.error, loaded_at, unchanged],
+         landed.error, loaded_at, unchanged, job.mtime_ns],
     )
     con.commit()
     return FileResult(job.rel, job.platform, job.entity, landed.status, landed.loaded - unchanged, landed.quarantined,
@@ -761,7 +804,10 @@ def ingest(
     ensure_raw_schema(con)
     from . import workers  # it imports this module
 
-    planned = [plan_file(con, f, data_dir, p, e) for f, p, e in discover(data_dir, platforms)]
+    files = list(discover(data_dir, platforms))
+    landed = landed_files(con)
+    digests = _digests(files, data_dir, landed)
+    planned = [plan_file(con, f, data_dir, p, e, landed, digests.get(f)) for f, p, e in files]
     peaks: dict[int, int] = {}
     n = workers.use_workers(planned)
     (threshold,) = con.execute("select current_setting('checkpoint_threshold')").fetchone()
