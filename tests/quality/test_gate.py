@@ -6,14 +6,18 @@ passing gate run, which is the history the stateful checks compare with)."""
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import re
+import shutil
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from list_hygiene.quality import GateFailed, run_gate
-from list_hygiene.quality.checks import load_checks
+from list_hygiene.quality import GateFailed, GateReport, gate, run_gate
+from list_hygiene.quality.checks import Check, Expectation, load_checks
 from list_hygiene.quality.config import thresholds
 
 KNOBS = thresholds()
@@ -200,3 +204,99 @@ def test_suites_load_and_resolve_thresholds() -> None:
     shrink = checks["suppression_shrink"].expectations[0]
     assert shrink.kwargs["max_value"] == KNOBS["max_suppression_shrink_share"]
     assert "${" not in checks["quarantine_share"].query
+
+
+# --- GX on a separate process (LIST_HYGIENE_GATE_PARALLEL) ----------------------------------------------
+
+def _copy(src: Path, dest_dir: Path) -> Path:
+    dest_dir.mkdir(parents=True)
+    shutil.copy2(src, dest_dir / "warehouse.duckdb")
+    return dest_dir / "warehouse.duckdb"
+
+
+def _rows(report: GateReport) -> list[tuple]:
+    """(suite, expectation, success, severity) per result. dbt lists its tests and sources in the order its
+    2 threads finish them, which differs from run to run whichever way GX ran: those two are compared
+    sorted; everything else (skipped suites, GX results, deliverability) in report order."""
+    out: list[tuple] = []
+    for source in dict.fromkeys(r.source for r in report.results):  # sources in their order of appearance
+        rows = [(r.suite, r.expectation, r.success, r.severity) for r in report.results if r.source == source]
+        out.append((source, sorted(rows, key=repr) if source in ("dbt", "dbt_freshness") else rows))
+    return out
+
+
+def test_parallel_and_sequential_give_the_same_report(
+    gated_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger=gate.__name__)
+    reports = {}
+    for mode in ("0", "1"):
+        monkeypatch.setenv("LIST_HYGIENE_GATE_PARALLEL", mode)
+        before = set(multiprocessing.active_children())
+        caplog.clear()
+        wh = _copy(gated_warehouse, tmp_path / f"parallel_{mode}")
+        reports[mode] = run_gate(wh, "compare", raise_on_failure=False, notify=False)
+        assert set(multiprocessing.active_children()) <= before  # the GX process was joined
+        on_process = "GX ran on a separate process" in caplog.text
+        assert on_process is (mode == "1"), caplog.text
+        assert "could not run on a separate process" not in caplog.text
+    seq, par = reports["0"], reports["1"]
+    assert [s for s, _ in _rows(seq)][:2] == ["dbt", "dbt_freshness"]
+    assert _rows(par) == _rows(seq)
+    assert [(r.observed_value, r.threshold) for r in par.results if r.source == "great_expectations"] == [
+        (r.observed_value, r.threshold) for r in seq.results if r.source == "great_expectations"]
+    assert par.alerts == seq.alerts
+    assert par.data_docs.replace("parallel_1", "parallel_0") == seq.data_docs
+    assert par.data_docs.endswith("/warehouse_outputs/quality/data_docs/index.html")
+    assert (tmp_path / "parallel_1" / "warehouse_outputs" / "quality" / "data_docs" / "index.html").exists()
+
+
+@pytest.mark.parametrize("failure", ["no_process", "process_dies"])
+def test_gx_process_failure_falls_back_to_this_process(
+    gated_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+    failure: str,
+) -> None:
+    """The process cannot be had (the factory raises) or dies before it runs validate (BrokenProcessPool):
+    validate runs here, with a warning, and the report is the one a sequential run gives."""
+    def no_process() -> ProcessPoolExecutor:
+        raise OSError("no processes here")
+
+    def process_dies() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=os._exit, initargs=(3,))
+
+    expected = run_gate(_copy(gated_warehouse, tmp_path / "seq"), "fallback", dbt_tests=False, freshness=False,
+                        notify=False, raise_on_failure=False, parallel=False)
+    monkeypatch.setattr(gate, "_executor", {"no_process": no_process, "process_dies": process_dies}[failure])
+    caplog.set_level("WARNING", logger=gate.__name__)
+    report = run_gate(_copy(gated_warehouse, tmp_path / "par"), "fallback", dbt_tests=False, freshness=False,
+                      notify=False, raise_on_failure=False, parallel=True)
+    assert "Great Expectations could not run on a separate process" in caplog.text
+    assert ("OSError: no processes here" if failure == "no_process" else "BrokenProcessPool") in caplog.text
+    assert _rows(report) == _rows(expected)
+    assert report.data_docs.endswith("/par/warehouse_outputs/quality/data_docs/index.html")
+
+
+def test_validate_error_in_gx_process_is_raised_here(
+    wh: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An exception validate raises on the GX process is raised by run_gate as itself (not taken for a broken
+    process and run again here), its traceback from that process chained under it."""
+    bogus = Check("bogus", [Expectation("ExpectNoSuchThing", {"column": "a"})], query="select 1 as a")
+    monkeypatch.setattr(gate, "load_checks", lambda overrides=None: [*load_checks(overrides=overrides), bogus])
+    caplog.set_level("WARNING", logger=gate.__name__)
+    with pytest.raises(AttributeError, match="ExpectNoSuchThing") as info:
+        run_gate(wh, "raises", dbt_tests=False, freshness=False, notify=False, parallel=True)
+    assert isinstance(info.value.__cause__, gate.RemoteTraceback)
+    assert "_validate_in_child" in str(info.value.__cause__)
+    assert "could not run on a separate process" not in caplog.text
+
+
+def test_gate_refuses_to_run_while_a_spawned_process_imports_the_main_script(
+    wh: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unguarded script would otherwise run the whole gate again inside the GX process; refusing makes
+    that process fail, and the gate that started it falls back to validating itself."""
+    monkeypatch.setattr(multiprocessing.current_process(), "_inheriting", True, raising=False)
+    with pytest.raises(RuntimeError, match="__name__ == '__main__'"):
+        run_gate(wh, "inheriting", dbt_tests=False, freshness=False, notify=False)

@@ -1,9 +1,24 @@
 """The gate between the warehouse and the platforms.
 
-Order: dbt data tests and `dbt source freshness` (dbt runs in-process and releases its DuckDB handle
-after each invoke), then one read-only connection to build every suite's frame and the deliverability
-alerts, then Great Expectations validates the frames (no connection open), then one short write
-connection stores ops.quality_results / ops.quality_metrics / ops.deliverability_alerts.
+Order: one read-only connection builds every suite's frame and the deliverability alerts and closes;
+Great Expectations then validates the frames on a separate process while this process runs the dbt data
+tests and `dbt source freshness` (dbt runs in-process and opens the file read-write, so no connection of
+ours is open by then; it releases its handle after each invoke); then one short write connection stores
+ops.quality_results / ops.quality_metrics / ops.deliverability_alerts. The report lists the results in
+the same order whichever way GX ran: dbt tests, freshness, skipped suites, GX suites, deliverability.
+
+GX on its own process: importing great_expectations and building its context is most of GX's time
+(8 of 11.7 s at 1 M contacts), and it can overlap the dbt tests only on another process (two threads
+importing the same packages at once can deadlock or see half-initialised modules). The process is
+spawned, not forked, so it inherits no DuckDB handle or thread; it gets the frames pickled, runs
+`validate` and returns its results and the Data Docs address. When it cannot start or dies, `validate`
+runs here after dbt (a warning says so); an exception raised by `validate` itself is raised here as
+before. Environment: `LIST_HYGIENE_GATE_PARALLEL=0` runs everything in this process, one step after the
+other (`run_gate(parallel=...)` overrides it). Without dbt tests or freshness to overlap, GX runs here.
+A spawned process imports the parent's main script again, as `__mp_main__` (in a task started by the
+`airflow` command, that script imports Airflow: about 3 s here, while dbt runs). So a script that calls
+the gate must guard its top level with `if __name__ == '__main__':`; `run_gate` refuses to run while a
+spawned process is importing it.
 
 Data-quality failures (severity fail) block the sync; the message names the check, the observed value
 and the threshold. Warnings are reported. Deliverability alerts (bounce and complaint rates) are
@@ -14,10 +29,14 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
 import re
 import shutil
+import sys
 import time
+import traceback
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -300,6 +319,104 @@ def validate(
     return out, docs
 
 
+# --- GX on a separate process, beside the dbt tests ------------------------------------------------
+
+PARALLEL_ENV = "LIST_HYGIENE_GATE_PARALLEL"
+
+
+def parallel_enabled() -> bool:
+    """LIST_HYGIENE_GATE_PARALLEL: unset (or anything but 0/false/no/off) runs GX on a separate process."""
+    return os.environ.get(PARALLEL_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+class RemoteTraceback(Exception):
+    """The GX process's traceback, chained as the cause of the exception `validate` raised there."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+def _child_logging() -> None:
+    """A spawned process starts with no logging set up: WARNING and above go to its stderr (the parent's,
+    which the Airflow task log captures); with no stderr at all, nowhere, and never an error."""
+    root = logging.getLogger()
+    if root.handlers:  # set up already (re-importing the parent's __main__ can do that, Airflow's CLI does)
+        return
+    if sys.stderr is None:
+        root.addHandler(logging.NullHandler())
+        return
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s:%(name)s:%(message)s (quality gate, GX process)")
+
+
+def _validate_in_child(
+    frames: dict[str, pd.DataFrame], checks: list[Check], docs_dir: Path | None
+) -> tuple[str, Any]:
+    """What the GX process runs: ("ok", what `validate` returned) or ("raised", (exception, traceback)).
+
+    `validate`'s own exception comes back as a value, so the parent tells it apart from a failure of the
+    process machinery (a broken pool, arguments that do not pickle), after which it runs `validate` itself."""
+    _child_logging()
+    try:
+        return "ok", validate(frames, checks, docs_dir)
+    except Exception as exc:  # noqa: BLE001 - raised again in the parent
+        return "raised", (exc, traceback.format_exc())
+
+
+def _executor() -> ProcessPoolExecutor:
+    """One process for GX. Spawned, not forked: a fork would copy this process's DuckDB handles and threads."""
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+
+
+class _GxProcess:
+    """`validate` on a spawned process: submitted on entry, collected by `result()`; leaving the `with`
+    block shuts the pool down and waits for its process, so none outlives the gate."""
+
+    def __init__(self, frames: dict[str, pd.DataFrame], checks: list[Check], docs_dir: Path | None):
+        self.args = (frames, checks, docs_dir)
+        self.pool: ProcessPoolExecutor | None = None
+        self.future: Future | None = None
+        self.started = 0.0
+
+    def __enter__(self) -> _GxProcess:
+        self.started = time.perf_counter()
+        try:
+            self.pool = _executor()
+            self.future = self.pool.submit(_validate_in_child, *self.args)
+        except Exception as exc:  # noqa: BLE001 - no process to be had here (e.g. a daemonic parent)
+            self._fall_back(exc)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def _fall_back(self, exc: BaseException) -> None:
+        log.warning("quality gate: Great Expectations could not run on a separate process (%s: %s); validating "
+                    "in this process instead. A script that runs the gate must guard its top level with "
+                    "`if __name__ == '__main__':` (LIST_HYGIENE_GATE_PARALLEL=0 turns the process off)",
+                    type(exc).__name__, str(exc)[:300])
+        self.future = None
+
+    def result(self) -> tuple[list[CheckResult], str | None]:
+        if self.future is not None:
+            waited = time.perf_counter()
+            try:
+                status, value = self.future.result()
+            except Exception as exc:  # noqa: BLE001 - BrokenProcessPool (the process died or never started),
+                # arguments that would not pickle, a result that would not unpickle
+                self._fall_back(exc)
+            else:
+                if status == "raised":
+                    error, remote = value
+                    raise error from RemoteTraceback(remote)
+                now = time.perf_counter()
+                log.info("quality gate: GX ran on a separate process, %.1f s after it was started (%.1f s waited "
+                         "for it after dbt)", now - self.started, now - waited)
+                return value
+        return validate(*self.args)
+
+
 # --- deliverability alerts (never blocking) ---------------------------------------------------------
 
 def _table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
@@ -451,29 +568,47 @@ def failure_message(report: GateReport) -> str:
 
 def run_gate(
     warehouse: Path, run_id: str, raise_on_failure: bool = True, overrides: dict[str, Any] | None = None,
-    dbt_tests: bool = True, freshness: bool = True, notify: bool = True,
+    dbt_tests: bool = True, freshness: bool = True, notify: bool = True, parallel: bool | None = None,
 ) -> GateReport:
-    """dbt data tests and source freshness, then the GX suites on the marts, then deliverability alerts.
+    """The suites' frames and the deliverability figures, then the GX suites (on a separate process) while
+    dbt's data tests and source freshness run here, then the deliverability alerts.
 
+    `parallel`: None follows LIST_HYGIENE_GATE_PARALLEL (on unless 0) when there are dbt tests or freshness
+    to overlap; False runs GX here after dbt; True always uses the process.
     Stores everything in ops.* and Data Docs under <warehouse>_outputs/quality/data_docs; raises GateFailed
     naming check, observed value and threshold when a blocking check fails (and raise_on_failure)."""
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        # a spawned process (the GX one) re-imports the parent's main script: a script that calls the gate
+        # at its top level would run it again there, against the same warehouse
+        raise RuntimeError("run_gate called while a spawned process imports the main module: guard the script's "
+                           "top level with `if __name__ == '__main__':`")
     started = time.perf_counter()
     warehouse = Path(warehouse).resolve()
     out_dir = output_dir_for(warehouse) / "quality"
     knobs = thresholds(overrides)
     checks = load_checks(overrides=overrides)
     report = GateReport(run_id)
-    if dbt_tests:
-        report.results.extend(_dbt_tests(warehouse))
-    if freshness:
-        report.results.extend(_freshness(warehouse, out_dir))
+    # closed before dbt runs: dbt-duckdb opens the file read-write in this same process
     with duckdb.connect(str(warehouse), read_only=True, config=duckdb_config()) as con:
         frames, skipped, metrics = _frames(con, checks, knobs, run_id)
         report.alerts = deliverability_alerts(con, knobs)
-    report.results.extend(skipped)
     docs_dir = out_dir / "data_docs"
     shutil.rmtree(docs_dir, ignore_errors=True)  # the site shows this run; history is in ops.quality_results
-    gx_results, report.data_docs = validate(frames, checks, docs_dir)
+    if parallel is None:
+        parallel = (dbt_tests or freshness) and parallel_enabled()
+
+    def dbt_checks() -> list[CheckResult]:
+        return (_dbt_tests(warehouse) if dbt_tests else []) + (_freshness(warehouse, out_dir) if freshness else [])
+
+    if parallel:
+        with _GxProcess(frames, checks, docs_dir) as gx_process:
+            dbt_results = dbt_checks()
+            gx_results, report.data_docs = gx_process.result()
+    else:
+        dbt_results = dbt_checks()
+        gx_results, report.data_docs = validate(frames, checks, docs_dir)
+    report.results.extend(dbt_results)
+    report.results.extend(skipped)
     report.results.extend(gx_results)
     report.results.extend(
         CheckResult("deliverability", f"{a['metric']}:{a['platform']}:{a['campaign_id']}", False,
