@@ -300,3 +300,25 @@ def test_gate_refuses_to_run_while_a_spawned_process_imports_the_main_script(
     monkeypatch.setattr(multiprocessing.current_process(), "_inheriting", True, raising=False)
     with pytest.raises(RuntimeError, match="__name__ == '__main__'"):
         run_gate(wh, "inheriting", dbt_tests=False, freshness=False, notify=False)
+
+
+def test_gate_memory_limit_caps_dbt_while_gx_runs_beside(monkeypatch):
+    """The dbt tests' DuckDB gets 2GB while the GX process runs (their peaks add up), never more than the
+    warehouse-wide cap, and LIST_HYGIENE_GATE_MEMORY_LIMIT decides when set; the env is restored after."""
+    from list_hygiene.quality import gate
+
+    monkeypatch.delenv("LIST_HYGIENE_GATE_MEMORY_LIMIT", raising=False)
+    monkeypatch.delenv("LIST_HYGIENE_DUCKDB_MEMORY_LIMIT", raising=False)
+    assert gate.gate_memory_limit() == "2GB"  # the general default is 3GB
+    monkeypatch.setenv("LIST_HYGIENE_DUCKDB_MEMORY_LIMIT", "1.5GiB")
+    assert gate.gate_memory_limit() == "1.5GiB"
+    monkeypatch.setenv("LIST_HYGIENE_DUCKDB_MEMORY_LIMIT", "80%")  # not a size: the gate default
+    assert gate.gate_memory_limit() == "2GB"
+    monkeypatch.setenv("LIST_HYGIENE_GATE_MEMORY_LIMIT", "5GB")
+    assert gate.gate_memory_limit() == "5GB"
+
+    seen = []
+    with gate._dbt_memory_limit("1GB"):
+        seen.append(gate.duckdb_config()["memory_limit"])
+    assert seen == ["1GB"]
+    assert gate.duckdb_config()["memory_limit"] == "80%"

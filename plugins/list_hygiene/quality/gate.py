@@ -15,6 +15,8 @@ spawned, not forked, so it inherits no DuckDB handle or thread; it gets the fram
 runs here after dbt (a warning says so); an exception raised by `validate` itself is raised here as
 before. Environment: `LIST_HYGIENE_GATE_PARALLEL=0` runs everything in this process, one step after the
 other (`run_gate(parallel=...)` overrides it). Without dbt tests or freshness to overlap, GX runs here.
+While the GX process runs, the dbt tests' DuckDB is capped lower (`gate_memory_limit`, 2GB by default,
+LIST_HYGIENE_GATE_MEMORY_LIMIT), so that the two processes together stay under the 4 GiB budget.
 A spawned process imports the parent's main script again, as `__mp_main__` (in a task started by the
 `airflow` command, that script imports Airflow: about 3 s here, while dbt runs). So a script that calls
 the gate must guard its top level with `if __name__ == '__main__':`; `run_gate` refuses to run while a
@@ -27,6 +29,7 @@ reported and sent to the notifier but never block: suppressing is the remedy for
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import multiprocessing
@@ -322,6 +325,49 @@ def validate(
 # --- GX on a separate process, beside the dbt tests ------------------------------------------------
 
 PARALLEL_ENV = "LIST_HYGIENE_GATE_PARALLEL"
+MEMORY_ENV = "LIST_HYGIENE_GATE_MEMORY_LIMIT"
+GATE_MEMORY_LIMIT = "2GB"  # DuckDB's cap for the dbt tests while GX runs beside them (see gate_memory_limit)
+_UNITS = {"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def _size_bytes(value: str) -> float | None:
+    """'3GB', '2.5 GiB' → bytes; None for what DuckDB reads otherwise (a percentage, a bare number)."""
+    m = re.fullmatch(r"\s*([0-9.]+)\s*([a-zA-Z]+)\s*", value or "")
+    if not m or m.group(2).lower() not in _UNITS:
+        return None
+    try:
+        return float(m.group(1)) * _UNITS[m.group(2).lower()]
+    except ValueError:
+        return None
+
+
+def gate_memory_limit() -> str:
+    """DuckDB's memory cap for the dbt tests while the GX process runs: LIST_HYGIENE_GATE_MEMORY_LIMIT, else
+    2GB, or the warehouse-wide LIST_HYGIENE_DUCKDB_MEMORY_LIMIT when that is smaller. The two processes'
+    peaks add up: at 1 M contacts the gate peaked at 4.25 GiB with the usual 3GB and 3.39 GiB with 2GB, in
+    the same 25 s (the tests are hash aggregates that fit)."""
+    explicit = os.environ.get(MEMORY_ENV, "").strip()
+    if explicit:
+        return explicit
+    general = duckdb_config()["memory_limit"]
+    size = _size_bytes(general)
+    return general if size is not None and size < _size_bytes(GATE_MEMORY_LIMIT) else GATE_MEMORY_LIMIT
+
+
+@contextlib.contextmanager
+def _dbt_memory_limit(limit: str):
+    """The dbt profile reads LIST_HYGIENE_DUCKDB_MEMORY_LIMIT when dbt is invoked (and run_dbt closes its
+    DuckDB after each invoke), so setting it for the duration caps the dbt runs inside."""
+    name = "LIST_HYGIENE_DUCKDB_MEMORY_LIMIT"
+    before = os.environ.get(name)
+    os.environ[name] = limit
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 def parallel_enabled() -> bool:
@@ -602,7 +648,8 @@ def run_gate(
 
     if parallel:
         with _GxProcess(frames, checks, docs_dir) as gx_process:
-            dbt_results = dbt_checks()
+            with _dbt_memory_limit(gate_memory_limit()):  # the GX process's memory comes on top
+                dbt_results = dbt_checks()
             gx_results, report.data_docs = gx_process.result()
     else:
         dbt_results = dbt_checks()
