@@ -1,11 +1,12 @@
 """The daily build is incremental (issue 8): after a next-day drop it must leave every table exactly as a
 full refresh over the same raw rows does. Generated data (scenarios included: late and re-sent events,
 bounces, complaints, machine opens), 20 days, then the next five (the first days with SES and SendGrid
-sends after the 20th)."""
+sends after the 20th), plus two late clicks that turn an old human click into a scanner's."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -45,12 +46,27 @@ def test_next_day_build_equals_full_refresh(tmp_path: Path) -> None:
     daily = tmp_path / "daily.duckdb"
     ingest_step(tmp_path / "d1", daily)
     transform_step(daily)
+    # late events that change what was decided before: two more links of a message clicked within a second
+    # of a human click of the first days make that old click a scanner's (the rule needs 3 links at once)
+    with duckdb.connect(str(daily), read_only=True) as con:
+        event_key, message_id, email, at = con.execute(
+            "select event_key, message_id, email, epoch(occurred_at) from intermediate.int_engagement_events "
+            "where platform = 'sendgrid' and event_type = 'click' and is_human order by event_key limit 1"
+        ).fetchone()
+    late = [{"email": email, "timestamp": int(at) + i, "event": "click", "sg_event_id": f"late-click-{i}",
+             "sg_message_id": message_id, "url": f"https://example.com/late/{i}"} for i in (1, 2)]
+    (tmp_path / "d2" / "sendgrid" / "events" / "late_clicks.jsonl").write_text(
+        "".join(json.dumps(e) + "\n" for e in late))
     ingest_step(tmp_path / "d2", daily)
     with duckdb.connect(str(daily), read_only=True) as con:
         for table in ("sendgrid__events", "ses__events", "mailgun__events"):
             (loads,) = con.execute(f"select count(distinct _loaded_at) from raw.{table}").fetchone()
             assert loads == 2, f"the second drop must add {table} rows"
     transform_step(daily)
+    with duckdb.connect(str(daily), read_only=True) as con:
+        (reason,) = con.execute("select machine_reason from intermediate.int_engagement_events where event_key = ?",
+                                [event_key]).fetchone()
+    assert reason == "clicked_every_link_at_once"
 
     full = tmp_path / "full.duckdb"
     shutil.copy(daily, full)
