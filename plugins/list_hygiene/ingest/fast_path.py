@@ -62,7 +62,7 @@ def _identity_records(docs: str) -> str:
 
 
 def _fields_sql(spec: SourceSpec, records: str, path_values: dict[str, Any]) -> str:
-    """One row per record: the spec's fields as text (Python's `pick` + `as_text`), `_extra`, `_sure`.
+    """One row per record: the spec's fields as text (Python's `spec.texts`), `_extra`, `_sure`.
     `records` has `_doc`, `_sub`, `rec` (JSON text), `_sure` and `_keys` (rec's top-level keys)."""
     sourced = [f for f in spec.fields if f.name not in path_values]
     paths = "[" + ", ".join(_sql_text(_json_path(f.source)) for f in sourced) + "]"

@@ -30,7 +30,7 @@ def loads(data: bytes | str) -> Any:
     if len(data) <= 2 * _DEEP or _openers(data) <= _DEEP:
         try:
             return _decode(data)
-        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError, ValueError):
+        except (msgspec.MsgspecError, ValueError, RecursionError):  # json.loads decides (ValueError: bad UTF-8)
             pass
     return json.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
 

@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from . import fast_path, json_decode, json_stream
 from .emails import normalize_email
-from .specs import EMAIL_NORMALIZED, EMAIL_PROBLEM, SPECS, TEXT, SourceSpec, as_text, pick
+from .specs import EMAIL_NORMALIZED, EMAIL_PROBLEM, SPECS, TEXT, SourceSpec
 from .validate import RowProblem, check_value, has_invalid_utf8, latest_plausible
 
 log = logging.getLogger(__name__)
@@ -437,8 +437,8 @@ def _json_record(r: int, s: int, rec: Any, spec: SourceSpec, sink: _Sink, path_v
     if not isinstance(rec, dict):
         sink.reject(r, s, None, "record is not a JSON object", json.dumps(rec)[:4000])
         return
-    picked = pick(rec | path_values if path_values else rec, spec.fields)
-    values = {k: v if v is None or type(v) is str else as_text(v) for k, v in picked.items()}
+    values = dict(zip((f.name for f in spec.fields), spec.texts(rec | path_values if path_values else rec),
+                      strict=True))
     try:
         sink.check(values)
     except RowProblem as p:
@@ -611,20 +611,19 @@ class Landed:
 
 
 def plan_file(con: duckdb.DuckDBPyConnection, path: Path, data_dir: Path, platform: str, entity: str,
-              landed: dict[str, tuple] | None = None, digest: str | None = None) -> Job | FileResult:
+              landed: dict[str, tuple] | None = None, hashed: Hashed | None = None) -> Job | FileResult:
     """The file's job, or its result when there is nothing to read (no connector, or bytes landed before).
 
     `landed` (from `landed_files`): a file at a path the manifest holds, with the size and modification
-    time it had when it was landed, is taken as unchanged without reading it. `digest`: its SHA-256, if
-    already computed."""
+    time it had when it was landed, is taken as unchanged without reading it. `hashed`: the file's
+    `hash_file` result, if already computed."""
     rel = path.relative_to(data_dir).as_posix()
     if (platform, entity) not in SPECS:
         return FileResult(rel, platform, entity, "no_connector", error=f"no connector for {platform}/{entity}")
-    stat = path.stat()  # before the hash: a file changed while it is read gets a newer time, and is read again
-    same = landed.get(rel) if landed else None
-    if same is not None and same[:4] == (platform, entity, stat.st_size, stat.st_mtime_ns):
-        return seen_result(rel, platform, entity, (rel, same[4]))
-    digest = digest or sha256_of(path)
+    same = _unchanged(landed, rel, platform, entity, path) if hashed is None else None
+    if same is not None:
+        return seen_result(rel, platform, entity, (rel, same))
+    stat, digest = hashed or hash_file(path)
     seen = _seen(con, platform, entity, digest)
     if seen:
         return seen_result(rel, platform, entity, seen)
@@ -645,22 +644,37 @@ def landed_files(con: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
     return {r[0]: r[1:] for r in rows}
 
 
-def _digests(files: list[tuple[Path, str, str]], data_dir: Path, landed: dict[str, tuple]) -> dict[Path, str]:
-    """SHA-256 of the files `plan_file` will have to hash, on a thread per core (hashlib releases the GIL)."""
-    todo = []
-    for f, platform, entity in files:
-        same = landed.get(f.relative_to(data_dir).as_posix())
-        if (platform, entity) in SPECS and not (same and same[:4] == (platform, entity, *_size_time(f))):
-            todo.append(f)
-    if len(todo) < 2:
-        return {}
-    with ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, 4))) as pool:
-        return dict(zip(todo, pool.map(sha256_of, todo), strict=True))
+Hashed = tuple[os.stat_result, str]
 
 
-def _size_time(path: Path) -> tuple[int, int]:
+def hash_file(path: Path) -> Hashed:
+    """The file's stat, taken before its SHA-256: a file changed while it is hashed gets a newer time than
+    the manifest records, so the next run reads it again."""
     stat = path.stat()
-    return stat.st_size, stat.st_mtime_ns
+    return stat, sha256_of(path)
+
+
+def _unchanged(landed: dict[str, tuple] | None, rel: str, platform: str, entity: str, path: Path) -> str | None:
+    """The manifest status of the file at `rel` when its size and modification time are those it had when
+    it landed; None otherwise."""
+    same = landed.get(rel) if landed else None
+    if same is None:
+        return None
+    stat = path.stat()
+    return same[4] if same[:4] == (platform, entity, stat.st_size, stat.st_mtime_ns) else None
+
+
+def _plan_all(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, str, str]], data_dir: Path,
+              landed: dict[str, tuple]) -> list[Job | FileResult]:
+    """`plan_file` for every file; those not known unchanged are hashed first, on a thread per core
+    (hashlib releases the GIL)."""
+    todo = [f for f, p, e in files
+            if (p, e) in SPECS and _unchanged(landed, f.relative_to(data_dir).as_posix(), p, e, f) is None]
+    hashed: dict[Path, Hashed] = {}
+    if len(todo) > 1:
+        with ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, 4))) as pool:
+            hashed = dict(zip(todo, pool.map(hash_file, todo), strict=True))
+    return [plan_file(con, f, data_dir, p, e, landed, hashed.get(f)) for f, p, e in files]
 
 
 def _seen(con, platform: str, entity: str, digest: str) -> tuple | None:
@@ -804,10 +818,7 @@ def ingest(
     ensure_raw_schema(con)
     from . import workers  # it imports this module
 
-    files = list(discover(data_dir, platforms))
-    landed = landed_files(con)
-    digests = _digests(files, data_dir, landed)
-    planned = [plan_file(con, f, data_dir, p, e, landed, digests.get(f)) for f, p, e in files]
+    planned = _plan_all(con, list(discover(data_dir, platforms)), data_dir, landed_files(con))
     peaks: dict[int, int] = {}
     n = workers.use_workers(planned)
     (threshold,) = con.execute("select current_setting('checkpoint_threshold')").fetchone()

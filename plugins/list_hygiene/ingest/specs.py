@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,14 +85,6 @@ class SourceSpec:
         return texts_of(self.fields)
 
 
-def _get(obj: Any, path: str) -> Any:
-    for part in path.split("."):
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(part)
-    return obj
-
-
 _compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode  # json.dumps(v, those args)
 
 
@@ -108,13 +100,10 @@ def as_text(value: Any) -> str | None:
     return str(value)
 
 
-def pick(record: dict, fields: Iterable[Field]) -> dict[str, Any]:
-    return {f.name: (_get(record, f.source) if "." in f.source else record.get(f.source)) for f in fields}
-
-
 def texts_of(fields: tuple[Field, ...]) -> Callable[[dict], list[str | None]]:
-    """`[as_text(v) for v in pick(record, fields).values()]` (str values as they are), as one compiled-once
-    function: the Python ingest path calls it once per record."""
+    """A function giving a record's value of each field, in field order: the value at the field's `source`
+    (a dotted path walks nested objects; None where a step is missing or not an object), as text (`as_text`;
+    str values as they are). Made once per spec: the Python ingest path calls it once per record."""
     sources = tuple(f.source for f in fields)
     if not any("." in s for s in sources):
         def flat(record: dict) -> list[str | None]:
@@ -129,7 +118,7 @@ def texts_of(fields: tuple[Field, ...]) -> Callable[[dict], list[str | None]]:
         for path in paths:
             if type(path) is str:
                 v = record.get(path)
-            else:  # _get, with the path split once
+            else:
                 v = record
                 for part in path:
                     if not isinstance(v, dict):
