@@ -92,12 +92,21 @@ final as (
     select * from typed
     where email is not null
     {%- if is_incremental() %}
-        -- seen in an earlier load: the copy already here was landed first and stays
-        and not exists (
-            select 1
+        -- seen in an earlier load: the copy already here was landed first and stays. The table's keys are
+        -- probed against the few new ones; written as `not exists`, DuckDB hashed every key in the table
+        -- instead (next day at 1 M contacts: 3.6 s that way, 1.2 s this way, the same rows).
+        and event_key not in (
+            select existing.event_key
             from {{ this }} as existing
-            where existing.event_key = typed.event_key
+            where existing.event_key in (select t.event_key from typed as t)
         )
+
+    -- a row without a key matches nothing here: kept, as `not exists` would (the not_null test reports it)
+    union all
+
+    select * from typed
+    where email is not null
+        and event_key is null
     {%- endif %}
 
 )

@@ -11,29 +11,84 @@
 
 with
 
-events as (select * from {{ ref('fct_email_events') }}),
+events as {{ lh_inline_cte() }} (select * from {{ ref('int_email_events') }}),
+
+classified as (select * from {{ ref('int_bounces_classified') }}),
 
 engagement as (select * from {{ ref('int_engagement_events') }}),
 
 campaigns as (select * from {{ ref('int_campaigns') }}),
+
+-- distinct recipients over the sends alone. Counted beside the other sums over every event joined to its
+-- bounce class (fct_email_events), the distinct aggregate kept DuckDB on one thread: 6 s at 1 M contacts,
+-- against 2.3 s for the whole model now, the same rows.
+recipients as (
+
+    select
+        platform,
+        campaign_id,
+        count(distinct email) as recipients
+    from events
+    where campaign_id is not null
+        and event_type = 'send'
+    group by platform, campaign_id
+
+),
 
 counts as (
 
     select
         platform,
         campaign_id,
-        count(distinct case when event_type = 'send' then email end) as recipients,
         sum(case when event_type = 'send' then 1 else 0 end) as sends,
         sum(case when event_type = 'delivered' then 1 else 0 end) as deliveries,
-        sum(case when event_type = 'bounce' and bounce_class = 'hard' then 1 else 0 end) as hard_bounces,
-        sum(case when event_type = 'bounce' and bounce_class = 'soft' then 1 else 0 end) as soft_bounces,
-        sum(case when event_type = 'bounce' and bounce_class = 'block' then 1 else 0 end) as block_bounces,
         sum(case when event_type = 'complaint' then 1 else 0 end) as complaints,
         sum(case when event_type = 'unsubscribe' then 1 else 0 end) as unsubscribes,
         max(loaded_at) as loaded_at
     from events
     where campaign_id is not null
     group by platform, campaign_id
+
+),
+
+-- a bounce's class is on its int_bounces_classified row (same event_key, platform and campaign): counted
+-- there, not by joining every event to it
+bounces as (
+
+    select
+        platform,
+        campaign_id,
+        sum(case when bounce_class = 'hard' then 1 else 0 end) as hard_bounces,
+        sum(case when bounce_class = 'soft' then 1 else 0 end) as soft_bounces,
+        sum(case when bounce_class = 'block' then 1 else 0 end) as block_bounces
+    from classified
+    where campaign_id is not null
+        and event_type = 'bounce'
+    group by platform, campaign_id
+
+),
+
+totals as (
+
+    select
+        c.platform,
+        c.campaign_id,
+        coalesce(r.recipients, 0) as recipients,
+        c.sends,
+        c.deliveries,
+        coalesce(b.hard_bounces, 0) as hard_bounces,
+        coalesce(b.soft_bounces, 0) as soft_bounces,
+        coalesce(b.block_bounces, 0) as block_bounces,
+        c.complaints,
+        c.unsubscribes,
+        c.loaded_at
+    from counts as c
+    left join recipients as r
+        on c.platform = r.platform
+        and c.campaign_id = r.campaign_id
+    left join bounces as b
+        on c.platform = b.platform
+        and c.campaign_id = b.campaign_id
 
 ),
 
@@ -83,7 +138,7 @@ final as (
         c.sends > 0 and cast(c.complaints as double precision) / c.sends > {{ var('complaint_rate_max') }} as is_over_complaint_ceiling,
         c.loaded_at,
         '{{ policy }}' as policy_vars
-    from counts as c
+    from totals as c
     left join engaged as e
         on c.platform = e.platform
         and c.campaign_id = e.campaign_id
