@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from ..privacy import hash_email
 from .base import Change, RowResult
@@ -52,16 +53,22 @@ def now() -> datetime:
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: Sequence[tuple],
             replace: bool = False) -> None:
-    """Bulk insert as one statement of typed `unnest(list)` columns (executemany is row-by-row in DuckDB)."""
+    """Bulk insert as one statement over an Arrow table of the rows (executemany is row-by-row in DuckDB, and
+    Python lists bound as `unnest(?)` parameters cost 1.7 s for a 400 k-address plan at 1 M contacts)."""
     if not rows:
         return
+    data = pa.table({c: pa.array([r[i] for r in rows], type=TYPES.get(c, pa.string())) for i, c in enumerate(columns)})
     cols = ", ".join(f'"{c}"' for c in columns)
-    exprs = ", ".join(f"unnest(?::{TYPES.get(c, 'varchar')}[])" for c in columns)
     verb = "insert or replace" if replace else "insert"
-    con.execute(f"{verb} into {table} ({cols}) select {exprs}", [[r[i] for r in rows] for i in range(len(columns))])
+    con.register("_lh_rows", data)
+    try:
+        con.execute(f"{verb} into {table} ({cols}) select {cols} from _lh_rows")
+    finally:
+        con.unregister("_lh_rows")
 
 
-TYPES = {"confirmed_at": "timestamp", "planned_at": "timestamp", "at": "timestamp", "http_status": "integer"}
+TYPES = {"confirmed_at": pa.timestamp("us"), "planned_at": pa.timestamp("us"), "at": pa.timestamp("us"),
+         "http_status": pa.int32()}
 LEDGER_COLS = ("platform", "scope", "email", "reason", "confirmed_at", "run_id", "batch_id")
 LOG_COLS = ("run_id", "platform", "scope", "action", "email_hash", "status", "error", "http_status", "batch_id", "at")
 PLAN_COLS = ("run_id", "platform", "scope", "action", "email", "reason", "note", "planned_at")
