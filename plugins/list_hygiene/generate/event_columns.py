@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from .model import REASONS, SG, Events, Population, Sends, message_ids, mix64
-from .text_columns import dec_col, dict_col, hex_col, iso_col, json_quoted
+from .text_columns import dec_col, dict_col, hex_col, iso_col, json_escaped, json_quoted
 
 HUMAN_UAS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
@@ -43,13 +43,13 @@ def event_table(pop: Population, sends: Sends, ev: Events, platform: int) -> pa.
         "ts": e.ts, "ms": e.ms, "etype": e.etype, "machine": e.machine, "reason": e.reason,
         "eid": e.eid, "mid": mids, "mid2": mid2, "contact": e.contact,
         "he": hex_col(e.eid), "h": hex_col(mids), "h2": hex_col(mid2),
-        "email_j": dict_col(json_quoted(pop.spelling[plat]), e.contact),
-        "slug": dict_col(sends.slug, send), "slug_j": dict_col(json_quoted(sends.slug), send),
+        "slug": dict_col(sends.slug, send),
         "rkind": dict_col([r.kind for r in REASONS], reason),
         "status": dict_col([r.status for r in REASONS], reason),
     }
     if platform == SG:
         cols.update({
+            "email_j": dict_col(json_quoted(pop.spelling[plat]), e.contact),
             "h2_hi": hex_col(mid2, first=0, last=4), "h2_lo": hex_col(mid2, upper=True, first=4, last=8),
             "contact7": dec_col(e.contact, 7), "name_j": dict_col(json_quoted(sends.name), send), "kind": sends.kind[e.send],
             "step": sends.step[e.send], "sgid": sends.sg_campaign_id[e.send],
@@ -62,7 +62,10 @@ def event_table(pop: Population, sends: Sends, ev: Events, platform: int) -> pa.
             "mail_ts": mail_ts, "he3": hex_col(e.eid >> np.uint64(3)),
             "t_iso": iso_col(e.ts, e.ms), "arrival_iso": iso_col(e.ts - 40, e.ms),
             "m_iso": iso_col(mail_ts, np.zeros(len(e.ts), dtype=np.int64)),
-            "diag_j": dict_col(json_quoted(["smtp; " + r.text for r in REASONS]), reason),
+            # the SES record is printed inside a JSON string (writers_ses.py): its JSON texts come escaped once more
+            "email_je": dict_col(json_escaped(json_quoted(pop.spelling[plat])), e.contact),
+            "slug_je": dict_col(json_escaped(json_quoted(sends.slug)), send),
+            "diag_je": dict_col(json_escaped(json_quoted(["smtp; " + r.text for r in REASONS])), reason),
             "ses_type": dict_col([r.ses_type for r in REASONS], reason),
             "ses_sub": dict_col([r.ses_subtype for r in REASONS], reason),
         })

@@ -9,6 +9,7 @@ else is serialised once, here, with `json.dumps`, so separators, escaping and in
 from __future__ import annotations
 
 import json
+import re
 
 
 class Sql(str):
@@ -78,3 +79,25 @@ def json_sql(doc: object, indent: int | None = None, level: int = 0, suffix: str
     if suffix:
         parts.append(suffix)
     return concat_sql(parts)
+
+
+_SQL_LITERAL = re.compile(r"'((?:[^']|'')*)'")
+_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*")
+
+
+def json_escape(text: str) -> str:
+    """The inside of `text`'s JSON string literal: `\\` and `"` escaped. Printable ASCII only, where json.dumps and
+    DuckDB's to_json escape alike (they differ on other characters, so those are refused)."""
+    if not _PRINTABLE_ASCII.fullmatch(text):
+        raise ValueError(f"not printable ASCII: {text!r}")
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def escaped_sql(expr: str) -> str:
+    """SQL printing what `to_json(expr)` prints, without its quotes, for a text expression whose literals are all
+    printed text and whose columns need no escaping (or hold already-escaped text, see text_columns.json_escaped).
+
+    JSON escaping works character by character, so escaping each literal once here gives the same bytes as escaping
+    every row's whole text at run time, which costs DuckDB a second pass over each long string.
+    """
+    return _SQL_LITERAL.sub(lambda m: sql_literal(json_escape(m.group(1).replace("''", "'"))), expr)

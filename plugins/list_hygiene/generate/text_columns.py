@@ -30,6 +30,12 @@ def json_quoted(items: list[str]) -> pa.Array:
     return pa.array([json.dumps(i) for i in items], pa.string())
 
 
+def json_escaped(quoted: pa.Array) -> pa.Array:
+    """JSON string literals (json_quoted's output: printable ASCII) escaped once more, to print inside a JSON string
+    (json_sql.escaped_sql)."""
+    return pc.replace_substring(pc.replace_substring(quoted, "\\", "\\\\"), '"', '\\"')
+
+
 def csv_quoted(items: list[str] | pa.Array, always: bool = False, specials: str = ',"\n') -> pa.Array:
     """Each string as csv.writer(lineterminator="\\n") (QUOTE_MINIMAL) writes a field that is not alone on its row.
 
