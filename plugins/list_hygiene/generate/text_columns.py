@@ -48,28 +48,39 @@ def csv_quoted(items: list[str] | pa.Array, always: bool = False, specials: str 
     return pc.if_else(need, pc.binary_join_element_wise('"', pc.replace_substring(arr, '"', '""'), '"', ""), arr)
 
 
-_HEX = {False: np.array([f"{i:02x}".encode() for i in range(256)], dtype="S2"),
-        True: np.array([f"{i:02X}".encode() for i in range(256)], dtype="S2")}
+# two ASCII characters per byte value, as one native uint16: a table lookup writes both at once
+_HEX = {upper: np.frombuffer("".join(f"{i:02X}" if upper else f"{i:02x}" for i in range(256)).encode(), dtype=np.uint16)
+        for upper in (False, True)}
+_DEC2 = np.frombuffer("".join(f"{i:02d}" for i in range(100)).encode(), dtype=np.uint16)
 
 
 def fixed_strings(chars: np.ndarray) -> pa.StringArray:
-    """An (n, w) uint8 array of ASCII characters -> an Arrow string array of n strings of width w, no Python loop."""
+    """An (n, w) uint8 array of ASCII characters -> an Arrow string array of n strings of width w, no Python loop.
+
+    The Arrow array uses the numpy array's memory (no copy).
+    """
     n, w = chars.shape
     offsets = np.arange(0, (n + 1) * w, w, dtype=np.int32)
-    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(chars).tobytes()))
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(chars).reshape(-1)))
 
 
 def hex_col(x: np.ndarray, upper: bool = False, first: int = 0, last: int = 8) -> pa.StringArray:
     """Hex of bytes [first, last) of big-endian uint64 values: format('{:016x}') for the whole, vectorised."""
     b = np.asarray(x, dtype=">u8").view(np.uint8).reshape(-1, 8)[:, first:last]
-    return fixed_strings(_HEX[upper][b].view(np.uint8).reshape(len(b), 2 * (last - first)))
+    return fixed_strings(_HEX[upper][b].view(np.uint8))
 
 
 def put_digits(out: np.ndarray, col: int, v: np.ndarray, width: int) -> None:
-    """Write `width` zero-padded decimal digits of v into columns [col, col + width) of an (n, w) uint8 array."""
-    for k in range(width):
-        out[:, col + width - 1 - k] = v % 10 + 48
-        v = v // 10
+    """Write `width` zero-padded decimal digits of v into columns [col, col + width) of an (n, w) uint8 array.
+
+    Two digits per step (a table lookup), from the right; an odd width ends with one digit.
+    """
+    for k in range(width // 2):
+        a = col + width - 2 * k - 2
+        out[:, a:a + 2] = _DEC2[v % 100].view(np.uint8).reshape(-1, 2)
+        v = v // 100
+    if width % 2:
+        out[:, col] = v % 10 + 48
 
 
 def dec_col(x: np.ndarray, width: int) -> pa.StringArray:
@@ -91,8 +102,13 @@ def iso_col(ts: np.ndarray, ms: np.ndarray | None = None, suffix: str = "Z", sep
     """Unix seconds (+ milliseconds) -> '<prefix>YYYY-MM-DD<sep>HH:MM:SS[.mmm]<suffix>' (UTC), vectorised."""
     ts = np.asarray(ts, dtype=np.int64)
     days = ts // DAY
-    # the calendar part repeats: format each distinct day once
-    names, inv = day_strings(days)
+    # the calendar part repeats: format each day once, indexed by its offset from the first (no sort) unless the
+    # days are spread far wider than there are rows
+    lo, hi = (int(days.min()), int(days.max())) if len(days) else (0, -1)
+    if 0 <= hi - lo < len(days):
+        names, inv = day_strings(np.arange(lo, hi + 1))[0], days - lo
+    else:
+        names, inv = day_strings(days)
     p = len(prefix)
     dates = np.frombuffer("".join(prefix + d + sep for d in names).encode(), dtype=np.uint8).reshape(len(names), p + 11)
     head = "" if ms is None else ".000"
