@@ -32,43 +32,57 @@ def sql_list(items: tuple[str, ...]) -> str:
     return "[" + ", ".join("'" + i.replace("'", "''") + "'" for i in items) + "]"
 
 
-def event_table(pop: Population, sends: Sends, ev: Events, platform: int) -> pa.Table:
-    """One platform's events with every string they need already looked up or formatted (no joins, order kept)."""
-    plat = ("sendgrid", "mailchimp", "ses")[platform]
-    e = ev.select(ev.platform == platform)
-    mids = message_ids(sends.uid[e.send], e.contact)
-    mid2 = mix64(mids)
-    send, reason = e.send, np.maximum(e.reason, 0)
-    cols = {
-        "ts": e.ts, "ms": e.ms, "etype": e.etype, "machine": e.machine, "reason": e.reason,
-        "eid": e.eid, "mid": mids, "mid2": mid2, "contact": e.contact,
-        "he": hex_col(e.eid), "h": hex_col(mids), "h2": hex_col(mid2),
-        "slug": dict_col(sends.slug, send),
-        "rkind": dict_col([r.kind for r in REASONS], reason),
-        "status": dict_col([r.status for r in REASONS], reason),
-    }
-    if platform == SG:
-        cols.update({
-            "email_j": dict_col(json_quoted(pop.spelling[plat]), e.contact),
-            "h2_hi": hex_col(mid2, first=0, last=4), "h2_lo": hex_col(mid2, upper=True, first=4, last=8),
-            "contact7": dec_col(e.contact, 7), "name_j": dict_col(json_quoted(sends.name), send), "kind": sends.kind[e.send],
-            "step": sends.step[e.send], "sgid": sends.sg_campaign_id[e.send],
-            "rtext_j": dict_col(json_quoted([r.text for r in REASONS]), reason),
-            "sg_class": dict_col([r.sg_class for r in REASONS], reason),
-        })
-    else:
-        mail_ts = sends.ts[e.send] + (mids % np.uint64(1800)).astype(np.int64)
-        cols.update({
-            "mail_ts": mail_ts, "he3": hex_col(e.eid >> np.uint64(3)),
-            "t_iso": iso_col(e.ts, e.ms), "arrival_iso": iso_col(e.ts - 40, e.ms),
-            "m_iso": iso_col(mail_ts, np.zeros(len(e.ts), dtype=np.int64)),
-            # the SES record is printed inside a JSON string (writers_ses.py): its JSON texts come escaped once more
-            "email_je": dict_col(json_escaped(json_quoted(pop.spelling[plat])), e.contact),
-            "slug_je": dict_col(json_escaped(json_quoted(sends.slug)), send),
-            "diag_je": dict_col(json_escaped(json_quoted(["smtp; " + r.text for r in REASONS])), reason),
-            "ses_type": dict_col([r.ses_type for r in REASONS], reason),
-            "ses_sub": dict_col([r.ses_subtype for r in REASONS], reason),
-        })
-    return pa.table(cols)
+class EventTables:
+    """Tables of one platform's events, a chunk at a time, with every string they need already looked up or
+    formatted (no joins, order kept).
 
+    The per-contact and per-send strings (addresses, campaign names) are formatted once here, not once per chunk:
+    at a million contacts the address list alone costs more than formatting a chunk's ids.
+    """
 
+    def __init__(self, pop: Population, sends: Sends, platform: int) -> None:
+        self.sends, self.platform = sends, platform
+        emails = json_quoted(pop.spelling[("sendgrid", "mailchimp", "ses")[platform]])
+        self.dicts: dict[str, pa.Array] = {"slug": pa.array(sends.slug, pa.string())}
+        if platform == SG:
+            self.dicts |= {"email_j": emails, "name_j": json_quoted(sends.name),
+                           "rtext_j": json_quoted([r.text for r in REASONS])}
+        else:  # the SES record is printed inside a JSON string (writers_ses.py): its JSON texts come escaped once more
+            self.dicts |= {"email_je": json_escaped(emails), "slug_je": json_escaped(json_quoted(sends.slug)),
+                           "diag_je": json_escaped(json_quoted(["smtp; " + r.text for r in REASONS]))}
+
+    def __call__(self, e: Events) -> pa.Table:
+        """The table of `e`: events of this platform only."""
+        sends, dicts = self.sends, self.dicts
+        mids = message_ids(sends.uid[e.send], e.contact)
+        mid2 = mix64(mids)
+        send, reason = e.send, np.maximum(e.reason, 0)
+        cols = {
+            "ts": e.ts, "ms": e.ms, "etype": e.etype, "machine": e.machine, "reason": e.reason,
+            "eid": e.eid, "mid": mids, "mid2": mid2, "contact": e.contact,
+            "he": hex_col(e.eid), "h": hex_col(mids),
+            "slug": dict_col(dicts["slug"], send),
+            "rkind": dict_col([r.kind for r in REASONS], reason),
+            "status": dict_col([r.status for r in REASONS], reason),
+        }
+        if self.platform == SG:
+            cols.update({
+                "email_j": dict_col(dicts["email_j"], e.contact),
+                "h2_hi": hex_col(mid2, first=0, last=4), "h2_lo": hex_col(mid2, upper=True, first=4, last=8),
+                "contact7": dec_col(e.contact, 7), "name_j": dict_col(dicts["name_j"], send),
+                "kind": sends.kind[e.send], "step": sends.step[e.send], "sgid": sends.sg_campaign_id[e.send],
+                "rtext_j": dict_col(dicts["rtext_j"], reason),
+                "sg_class": dict_col([r.sg_class for r in REASONS], reason),
+            })
+        else:
+            mail_ts = sends.ts[e.send] + (mids % np.uint64(1800)).astype(np.int64)
+            cols.update({
+                "mail_ts": mail_ts, "h2": hex_col(mid2), "he3": hex_col(e.eid >> np.uint64(3)),
+                "t_iso": iso_col(e.ts, e.ms), "arrival_iso": iso_col(e.ts - 40, e.ms),
+                "m_iso": iso_col(mail_ts, np.zeros(len(e.ts), dtype=np.int64)),
+                "email_je": dict_col(dicts["email_je"], e.contact), "slug_je": dict_col(dicts["slug_je"], send),
+                "diag_je": dict_col(dicts["diag_je"], reason),
+                "ses_type": dict_col([r.ses_type for r in REASONS], reason),
+                "ses_sub": dict_col([r.ses_subtype for r in REASONS], reason),
+            })
+        return pa.table(cols)

@@ -606,9 +606,8 @@ def simulate(pop: Population, sends: Sends, seed: int, window_start: int, window
     ev = acc.build()
     if history is not None:
         history.add_events(ev.select(ev.ts < window_start))
-    keep = (ev.ts >= window_start) & (ev.ts < window_end)
-    ev = ev.select(keep)
-    return ev.select(time_order(ev.ts, ev.eid)), state
+    keep = np.flatnonzero((ev.ts >= window_start) & (ev.ts < window_end))
+    return ev.select(keep[time_order(ev.ts[keep], ev.eid[keep])]), state  # one copy of the kept events
 
 
 def time_order(ts: np.ndarray, eid: np.ndarray) -> np.ndarray:

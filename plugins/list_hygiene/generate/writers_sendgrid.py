@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from . import scenarios as sc
-from .event_columns import HUMAN_UAS, MACHINE_UA, UAS_SQL, event_table, sql_list
+from .event_columns import HUMAN_UAS, MACHINE_UA, UAS_SQL, EventTables, sql_list
 from .model import BLOCK, DAY, LINK_PATHS, SG, Events, Population, Sends
 from .summary import Window
 from .text_columns import Lines, connect, query_lines
@@ -58,12 +58,17 @@ FROM ev e
 """
 
 
+def day_bounds(ts: np.ndarray) -> list[int]:
+    """The first row of each calendar day, then len(ts) (ts sorted, not empty)."""
+    days = ts // DAY
+    return [0, *(np.flatnonzero(days[1:] != days[:-1]) + 1).tolist(), len(ts)]
+
+
 def day_chunks(ts: np.ndarray, rows: int) -> list[tuple[int, int]]:
     """Row ranges of whole calendar days (ts sorted), each about `rows` rows long: a day is never split."""
     if not len(ts):
         return []
-    _, first = np.unique(ts // DAY, return_index=True)
-    bounds = np.append(first, len(ts)).tolist()
+    bounds = day_bounds(ts)
     chunks, lo = [], 0
     for k, b in enumerate(bounds[1:], start=1):
         if b - lo >= rows or k == len(bounds) - 1:
@@ -128,15 +133,15 @@ def write_sendgrid(out: Path, pop: Population, sends: Sends, ev: Events, win: Wi
     d = out / "sendgrid" / "events"
     d.mkdir(parents=True, exist_ok=True)
     rows = 0
+    tables = EventTables(pop, sends, SG)
     con = connect()
     with open(d / f"sendgrid_events_{win.tag}.jsonl", "wb") as jsonl:
         dump = _Dump(jsonl, win, malformed, placed)
         for lo, hi in day_chunks(sg.ts, CHUNK_EVENTS):  # whole days at a time: memory stays bounded
-            con.register("ev", event_table(pop, sends, sg.select(slice(lo, hi)), SG))
+            con.register("ev", tables(sg.select(slice(lo, hi))))
             ts, lines = query_lines(con, sql)
             con.unregister("ev")
-            _, first = np.unique(ts // DAY, return_index=True)
-            bounds = np.append(first, len(ts)).tolist()
+            bounds = day_bounds(ts)
             for a, b in zip(bounds[:-1], bounds[1:], strict=True):
                 day = int(ts[a]) // DAY
                 if day % 2:  # odd calendar days go to the JSONL dump

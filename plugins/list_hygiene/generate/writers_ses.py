@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .event_columns import HUMAN_UAS, MACHINE_UA, UAS_SQL, event_table, sql_list
+from .event_columns import HUMAN_UAS, MACHINE_UA, UAS_SQL, EventTables, sql_list
 from .json_sql import escaped_sql
 from .model import LINK_PATHS, SES, Events, Population, Sends
 from .summary import Window
@@ -71,10 +71,11 @@ def write_ses(out: Path, pop: Population, sends: Sends, ev: Events, win: Window)
     sql = SES_SQL.format(topic=TOPIC, message=escaped_sql(record))
     d = out / "ses" / "events"
     d.mkdir(parents=True, exist_ok=True)
+    tables = EventTables(pop, sends, SES)
     con = connect()
     with open(d / f"ses_events_{win.tag}.jsonl", "wb") as fh:
         for lo in range(0, len(ses), CHUNK_EVENTS):  # a chunk at a time: memory stays bounded
-            con.register("ev", event_table(pop, sends, ses.select(slice(lo, lo + CHUNK_EVENTS)), SES))
+            con.register("ev", tables(ses.select(slice(lo, lo + CHUNK_EVENTS))))
             _, lines = query_lines(con, sql)
             con.unregister("ev")
             lines.write(fh, 0, len(lines))
