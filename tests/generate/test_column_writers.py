@@ -116,7 +116,9 @@ def test_time_order_is_lexsort() -> None:
 
 
 def test_chunked_and_threaded_output_is_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Small chunks (many queries per file) and one writer thread give the bytes of the default run."""
+    """Small chunks (many queries per file), small result batches and one writer thread give the bytes of the
+    default run."""
+    import list_hygiene.generate.text_columns as text_columns
     import list_hygiene.generate.writers_mailgun as mailgun
     import list_hygiene.generate.writers_sendgrid as sendgrid
     import list_hygiene.generate.writers_ses as ses
@@ -126,6 +128,7 @@ def test_chunked_and_threaded_output_is_the_same(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(sendgrid, "CHUNK_EVENTS", 300)
     monkeypatch.setattr(ses, "CHUNK_EVENTS", 111)
     monkeypatch.setattr(mailgun, "CHUNK_ROWS", 40)
+    monkeypatch.setattr(text_columns, "RESULT_ROWS", 7)
     monkeypatch.setattr(gen, "WORKERS", 1)
     generate(tmp_path / "chunked", **kw)
     assert _tree(tmp_path / "default") == _tree(tmp_path / "chunked")

@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import json
 import threading
+from collections.abc import Iterator
 
 import duckdb
 import numpy as np
@@ -214,6 +215,20 @@ def query_lines(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[np.ndarray, L
     """Run a query returning (ts, line): the ts array and the lines."""
     tbl = con.sql(sql).to_arrow_table()
     return tbl.column("ts").to_numpy(), Lines(tbl.column("line"))
+
+
+RESULT_ROWS = 8192  # rows per streamed result batch (about 3-8 MB of lines)
+
+
+def stream_lines(con: duckdb.DuckDBPyConnection, sql: str) -> Iterator[tuple[np.ndarray, Lines]]:
+    """Run a query returning (ts, line) and yield its result a batch of RESULT_ROWS rows at a time, in order.
+
+    For the big event files: a whole result's lines (hundreds of MB) would be fresh memory, paid for by a page fault
+    every 4 KB, while small batches written and dropped one after the other reuse the same few megabytes.
+    """
+    for batch in con.sql(sql).to_arrow_reader(RESULT_ROWS):
+        if batch.num_rows:
+            yield batch.column("ts").to_numpy(), Lines(pa.chunked_array([batch.column("line")]))
 
 
 def ties_like_python(ts: np.ndarray, lines: Lines) -> np.ndarray | None:

@@ -14,10 +14,10 @@ from . import scenarios as sc
 from .event_columns import HUMAN_UAS, MACHINE_UA, UAS_SQL, EventTables, sql_list
 from .model import BLOCK, DAY, LINK_PATHS, SG, Events, Population, Sends
 from .summary import Window
-from .text_columns import Lines, connect, query_lines
+from .text_columns import Lines, connect, stream_lines
 
 SG_BATCH = 5000  # events per Event Webhook POST body
-CHUNK_EVENTS = 500_000  # events formatted per query (whole days): bounds memory at any scale
+CHUNK_EVENTS = 500_000  # events formatted per query: bounds memory at any scale
 SG_EVENT_NAMES = ("processed", "delivered", "open", "click", "bounce", "deferred", "dropped", "spamreport", "unsubscribe")
 
 
@@ -64,19 +64,6 @@ def day_bounds(ts: np.ndarray) -> list[int]:
     return [0, *(np.flatnonzero(days[1:] != days[:-1]) + 1).tolist(), len(ts)]
 
 
-def day_chunks(ts: np.ndarray, rows: int) -> list[tuple[int, int]]:
-    """Row ranges of whole calendar days (ts sorted), each about `rows` rows long: a day is never split."""
-    if not len(ts):
-        return []
-    bounds = day_bounds(ts)
-    chunks, lo = [], 0
-    for k, b in enumerate(bounds[1:], start=1):
-        if b - lo >= rows or k == len(bounds) - 1:
-            chunks.append((lo, b))
-            lo = b
-    return chunks
-
-
 def _bad_lines(win: Window) -> tuple[bytes, bytes]:
     bad_json = (b'{"email":"broken.line@example.com","timestamp":' + str(win.start_ts + 3600).encode()
                 + b',"event":"open","sg_event_id":"trunc')
@@ -84,6 +71,44 @@ def _bad_lines(win: Window) -> tuple[bytes, bytes]:
                 b'"smtp-id":"<0badtime@ismtpd0042p1mdw1.sendgrid.net>","category":["newsletter"],'
                 b'"sg_event_id":"0000badtime00000","sg_message_id":"0000badtime00000.filterdrecv-1000-0-1-0-0.0"}')
     return bad_json, bad_time
+
+
+class _Webhooks:
+    """The even days' POST bodies: a file per SG_BATCH events of a day, each a JSON array.
+
+    Even-day lines end with ",\n"; a file is closed by writing "\n]\n" over the last one's, once the next line
+    turns out to belong elsewhere (lines come a batch at a time, so the last of a file is known only then).
+    """
+
+    def __init__(self, d: Path) -> None:
+        self.d = d
+        self.fh: io.BufferedWriter | None = None
+        self.day, self.files, self.in_file, self.rows = -1, 0, 0, 0
+
+    def add(self, day: int, lines: Lines, lo: int, hi: int) -> None:
+        if day != self.day:
+            self.close()
+            self.day, self.files = day, 0
+        while lo < hi:
+            if self.fh is None or self.in_file == SG_BATCH:
+                self.close()
+                self.files += 1
+                date = dt.date(1970, 1, 1) + dt.timedelta(days=day)
+                self.fh = open(self.d / f"sendgrid_webhook_{date:%Y%m%d}_{self.files:03d}.json", "wb")
+                self.fh.write(b"[\n")
+                self.in_file = 0
+            k = min(hi, lo + SG_BATCH - self.in_file)
+            lines.write(self.fh, lo, k)
+            self.in_file += k - lo
+            self.rows += k - lo
+            lo = k
+
+    def close(self) -> None:
+        if self.fh is not None:
+            self.fh.seek(-2, io.SEEK_CUR)
+            self.fh.write(b"\n]\n")
+            self.fh.close()
+            self.fh = None
 
 
 class _Dump:
@@ -132,30 +157,22 @@ def write_sendgrid(out: Path, pop: Population, sends: Sends, ev: Events, win: Wi
                         links=sql_list(LINK_PATHS), block=BLOCK, event_names=sql_list(SG_EVENT_NAMES))
     d = out / "sendgrid" / "events"
     d.mkdir(parents=True, exist_ok=True)
-    rows = 0
     tables = EventTables(pop, sends, SG)
     con = connect()
     with open(d / f"sendgrid_events_{win.tag}.jsonl", "wb") as jsonl:
-        dump = _Dump(jsonl, win, malformed, placed)
-        for lo, hi in day_chunks(sg.ts, CHUNK_EVENTS):  # whole days at a time: memory stays bounded
-            con.register("ev", tables(sg.select(slice(lo, hi))))
-            ts, lines = query_lines(con, sql)
+        dump, hooks = _Dump(jsonl, win, malformed, placed), _Webhooks(d)
+        for lo in range(0, len(sg), CHUNK_EVENTS):  # a chunk at a time: memory stays bounded
+            con.register("ev", tables(sg.select(slice(lo, lo + CHUNK_EVENTS))))
+            for ts, lines in stream_lines(con, sql):
+                bounds = day_bounds(ts)
+                for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+                    day = int(ts[a]) // DAY
+                    if day % 2:  # odd calendar days go to the JSONL dump
+                        dump.add(lines, a, b)
+                    else:  # even days arrive as webhook POST bodies
+                        hooks.add(day, lines, a, b)
             con.unregister("ev")
-            bounds = day_bounds(ts)
-            for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-                day = int(ts[a]) // DAY
-                if day % 2:  # odd calendar days go to the JSONL dump
-                    dump.add(lines, a, b)
-                    continue
-                # even days arrive as webhook POST bodies: one JSON array per file
-                date = dt.date(1970, 1, 1) + dt.timedelta(days=day)
-                for n, k0 in enumerate(range(a, b, SG_BATCH)):
-                    k1 = min(k0 + SG_BATCH, b)
-                    with open(d / f"sendgrid_webhook_{date:%Y%m%d}_{n + 1:03d}.json", "wb") as fh:
-                        fh.write(b"[\n")
-                        lines.write(fh, k0, k1, trim_last=2)  # even-day lines end with ",\n"; drop the last one's
-                        fh.write(b"\n]\n")
-                    rows += k1 - k0
+        hooks.close()
         dump.close()
     con.close()
-    return rows + dump.rows
+    return hooks.rows + dump.rows

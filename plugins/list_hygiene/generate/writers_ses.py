@@ -8,7 +8,7 @@ from .event_columns import HUMAN_UAS, MACHINE_UA, UAS_SQL, EventTables, sql_list
 from .json_sql import escaped_sql
 from .model import LINK_PATHS, SES, Events, Population, Sends
 from .summary import Window
-from .text_columns import connect, query_lines
+from .text_columns import connect, stream_lines
 
 SES_ACCOUNT = "123456789012"
 SES_SOURCE = "news@mail.example.com"
@@ -76,8 +76,8 @@ def write_ses(out: Path, pop: Population, sends: Sends, ev: Events, win: Window)
     with open(d / f"ses_events_{win.tag}.jsonl", "wb") as fh:
         for lo in range(0, len(ses), CHUNK_EVENTS):  # a chunk at a time: memory stays bounded
             con.register("ev", tables(ses.select(slice(lo, lo + CHUNK_EVENTS))))
-            _, lines = query_lines(con, sql)
+            for _, lines in stream_lines(con, sql):
+                lines.write(fh, 0, len(lines))
             con.unregister("ev")
-            lines.write(fh, 0, len(lines))
     con.close()
     return len(ses)
