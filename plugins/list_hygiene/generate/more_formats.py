@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from .model import Population
 from .more_simulation import Outcomes
-from .text_columns import day_strings, dict_col, json_quoted
+from .text_columns import Lines, day_strings, dict_col, json_quoted
 
 HARD = ("550 5.1.1 The email account that you tried to reach does not exist.", "5.1.1", "550")
 SOFT = ("452 4.2.2 The email account that you tried to reach is over quota.", "4.2.2", "452")
@@ -21,6 +21,14 @@ def write_file(out: Path, rel: str, data: bytes) -> None:
     p = out / rel
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_bytes(data)
+
+
+def write_lines(out: Path, rel: str, lines: Lines, order: np.ndarray | None = None) -> None:
+    """Write `lines` in `order` (None: as they are) straight from DuckDB's buffers (no joined copy)."""
+    p = out / rel
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with open(p, "wb") as fh:
+        lines.write_ordered(fh, order)
 
 
 class MessageEvents:

@@ -5,6 +5,7 @@ Mailgun retries a webhook on a slow answer, so the first two deliveries appear t
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from .model import Population
 from .more_formats import HARD, LINKS, SOFT, UA, MessageEvents, per_message, send_days, write_file
 from .more_simulation import DELIVERED, NONE, Outcomes
 from .more_simulation import HARD as HARD_BOUNCE
-from .text_columns import connect, dict_col, fixed_width_bytes, query_lines
+from .text_columns import connect, dict_col, fixed_width_bytes, query_lines, stream_lines
 
 ACCEPTED, FAILED, DELIVERED_EV, OPENED, CLICKED, COMPLAINED, UNSUBSCRIBED = range(7)
 NAMES = ("accepted", "failed", "delivered", "opened", "clicked", "complained", "unsubscribed")
@@ -109,9 +110,11 @@ def write_mailgun(out: Path, emails_j: pa.Array, pop: Population, oc: Outcomes, 
         fh.write(b'{"items": [')
         for lo in range(0, len(tbl), CHUNK_ROWS):  # a chunk at a time: memory stays bounded
             con.register("ev", tbl.slice(lo, CHUNK_ROWS))
-            _, items = query_lines(con, f"SELECT 0 AS ts, concat({_item_sql()}, ', ') AS line FROM ev")
+            for _, items in stream_lines(con, f"SELECT 0 AS ts, concat({_item_sql()}, ', ') AS line FROM ev"):
+                items.write(fh, 0, len(items))
             con.unregister("ev")
-            items.write(fh, 0, len(items), trim_last=2 if lo + CHUNK_ROWS >= len(tbl) else 0)  # no ", " after the last
+        if len(tbl):
+            fh.seek(-2, io.SEEK_CUR)  # no ", " after the last item: the page's end goes over it
         fh.write(PAGE_END.encode())
 
     # webhook deliveries of the permanent failures, in the page's order; the first two are delivered twice

@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from .hashed_draws import HashedDraws
 from .json_sql import Sql, Str, json_sql
-from .more_formats import HARD, LINKS, SOFT, UA, MessageEvents, per_message, send_days, write_file
+from .more_formats import HARD, LINKS, SOFT, UA, MessageEvents, per_message, send_days, write_file, write_lines
 from .more_simulation import DELIVERED, NONE, Outcomes
 from .more_simulation import HARD as HARD_BOUNCE
 from .text_columns import connect, dict_col, iso_col, query_lines, ties_like_python
@@ -96,13 +96,13 @@ def write_postmark(out: Path, emails_j: pa.Array, oc: Outcomes, tag: str, draws:
     con.execute(f"CREATE TEMP VIEW hooks AS SELECT *, {_uuid_sql('msg_hex')} AS msg FROM ev")
     cases = " ".join(f"WHEN {k} THEN {json_sql(doc, suffix=chr(10))}" for k, doc in _hooks().items())
     ts, lines = query_lines(con, f"SELECT ts, CASE kind {cases} END AS line FROM hooks")
-    lines = lines.take(ties_like_python(ts, lines))
+    order = ties_like_python(ts, lines)
     # the Bounces API export: the window's bounces (not complaints), in message order
     docs = (f"CASE kind WHEN {BOUNCE_HARD} THEN {json_sql(_bounce(True), suffix=', ')} "
             f"ELSE {json_sql(_bounce(False), suffix=', ')} END")
     _, bounces = query_lines(con, f"SELECT ts, {docs} AS line FROM hooks WHERE kind <= {BOUNCE_SOFT} ORDER BY msg_order")
     con.close()
-    write_file(out, f"postmark/events/postmark_webhooks_{tag}.jsonl", lines.joined())
+    write_lines(out, f"postmark/events/postmark_webhooks_{tag}.jsonl", lines, order)
     write_file(out, f"postmark/bounces/postmark_bounces_{tag}.json",
                b'{"TotalCount": %d, "Bounces": [' % len(bounces) + bounces.joined(trim_last=2) + b"]}")
     return len(lines), len(bounces)

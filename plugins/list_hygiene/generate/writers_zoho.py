@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from .json_sql import Sql, Str, json_sql
 from .model import Population
-from .more_formats import HARD, SOFT, MessageEvents, per_message, send_days, write_file
+from .more_formats import HARD, SOFT, MessageEvents, per_message, send_days, write_lines
 from .more_simulation import DELIVERED, NONE, Outcomes
 from .more_simulation import HARD as HARD_BOUNCE
 from .text_columns import connect, dict_col, query_lines, ties_like_python
@@ -57,6 +57,5 @@ def write_zoho(out: Path, emails_j: pa.Array, pop: Population, oc: Outcomes, tag
     cases = " ".join(f"WHEN {k} THEN {json_sql(doc, suffix=chr(10))}" for k, doc in _bodies().items())
     ts, lines = query_lines(con, f"SELECT ts, CASE kind {cases} END AS line FROM ev")
     con.close()
-    lines = lines.take(ties_like_python(ts, lines))
-    write_file(out, f"zoho/events/zoho_webhooks_{tag}.jsonl", lines.joined())
+    write_lines(out, f"zoho/events/zoho_webhooks_{tag}.jsonl", lines, ties_like_python(ts, lines))
     return len(lines)
