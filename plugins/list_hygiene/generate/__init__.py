@@ -92,8 +92,9 @@ def generate(out: Path, contacts: int = 300, days: int = 115, start: dt.date = d
         ev, state = simulate(pop, sends, seed, win.start_ts, win.end_ts, scripted, history)
         summ = summarize(pop, ev, history)
         placed: dict[str, int] = {}
-        sendgrid = pool.submit(write_sendgrid, out, pop, sends, ev, win, malformed, placed)
+        # the longest first, so that no core is left with a long writer at the end: SES has the most bytes
         ses = pool.submit(write_ses, out, pop, sends, ev, win)
+        sendgrid = pool.submit(write_sendgrid, out, pop, sends, ev, win, malformed, placed)
         reports = pool.submit(write_mailchimp_reports, out, pop, sends, ev, win)
         hubspot = pool.submit(write_hubspot, out, pop, summ, win, seed, malformed, placed)
         members = pool.submit(write_mailchimp_members, out, pop, state, sends, summ, win, seed, malformed, placed)
