@@ -611,17 +611,29 @@ def simulate(pop: Population, sends: Sends, seed: int, window_start: int, window
 
 
 def time_order(ts: np.ndarray, eid: np.ndarray) -> np.ndarray:
-    """np.lexsort((eid, ts)), in one sort of a 64-bit key: the time offset, then the top bits of the id."""
-    if len(ts) < 2:
-        return np.arange(len(ts))
+    """np.lexsort((eid, ts)), in one sort of 64-bit keys: the time offset, the top bits of the id, the row number.
+
+    With the row number in its low bits every key is distinct, so a plain (vectorised) sort of the keys gives the
+    order, about twice as fast as an argsort.
+    """
+    n = len(ts)
+    if n < 2:
+        return np.arange(n)
     lo = int(ts.min())
-    bits = max(1, (int(ts.max()) - lo).bit_length())
-    key = ((ts - lo).astype(np.uint64) << np.uint64(64 - bits)) | (eid >> np.uint64(bits))
-    order = np.argsort(key)
-    k = key[order]
+    t_bits = max(1, (int(ts.max()) - lo).bit_length())
+    i_bits = (n - 1).bit_length()
+    e_bits = 64 - t_bits - i_bits  # top bits of the id that fit
+    if e_bits < 0:
+        return np.lexsort((eid, ts))
+    key = ((ts - lo).astype(np.uint64) << np.uint64(64 - t_bits)) | np.arange(n, dtype=np.uint64)
+    if e_bits:
+        key |= (eid >> np.uint64(64 - e_bits)) << np.uint64(i_bits)
+    k = np.sort(key)
+    order = (k & np.uint64((1 << i_bits) - 1)).astype(np.intp)
+    k >>= np.uint64(i_bits)
     same = k[1:] == k[:-1]  # equal time and equal top id bits: order those few by the whole id
     if same.any():
-        tied = np.zeros(len(k), dtype=bool)
+        tied = np.zeros(n, dtype=bool)
         tied[1:] |= same
         tied[:-1] |= same
         at = np.nonzero(tied)[0]
