@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from .model import REASONS, SG, Events, Population, Sends, message_ids, mix64
-from .text_columns import dec_col, dict_col, hex_col, iso_col, json_escaped, json_quoted
+from .text_columns import composed, dec_col, dict_col, hex_col, hex_digits, iso_col, json_escaped, json_quoted
 
 HUMAN_UAS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
@@ -60,14 +60,13 @@ class EventTables:
         cols = {
             "ts": e.ts, "ms": e.ms, "etype": e.etype, "machine": e.machine, "reason": e.reason,
             "eid": e.eid, "mid": mids, "mid2": mid2, "contact": e.contact,
-            "he": hex_col(e.eid), "h": hex_col(mids),
             "slug": dict_col(dicts["slug"], send),
             "rkind": dict_col([r.kind for r in REASONS], reason),
             "status": dict_col([r.status for r in REASONS], reason),
         }
         if self.platform == SG:
             cols.update({
-                "email_j": dict_col(dicts["email_j"], e.contact),
+                "email_j": dict_col(dicts["email_j"], e.contact), "he": hex_col(e.eid), "h": hex_col(mids),
                 "h2_hi": hex_col(mid2, first=0, last=4), "h2_lo": hex_col(mid2, upper=True, first=4, last=8),
                 "contact7": dec_col(e.contact, 7), "name_j": dict_col(dicts["name_j"], send),
                 "kind": sends.kind[e.send], "step": sends.step[e.send], "sgid": sends.sg_campaign_id[e.send],
@@ -76,8 +75,16 @@ class EventTables:
             })
         else:
             mail_ts = sends.ts[e.send] + (mids % np.uint64(1800)).astype(np.int64)
+            n, h, h2, he = len(mids), hex_digits(mids), hex_digits(mid2), hex_digits(e.eid)
             cols.update({
-                "mail_ts": mail_ts, "h2": hex_col(mid2), "he3": hex_col(e.eid >> np.uint64(3)),
+                # SES's ids are cut from the hex digits of the message and event ids (writers_ses.py)
+                "mail_id": composed(n, [h[:, :9], b"-", h2[:, :8], b"-", h2[:, 8:12], b"-", h2[:, 12:], b"-",
+                                        h[:, 9:13], b"-", h[:, 13:], h2[:, :9]]),
+                "feedback_id": composed(n, [he[:, :9], b"-", h2[:, :8], b"-", he[:, 9:]]),
+                "sns_id": composed(n, [he[:, :8], b"-", he[:, 8:12], b"-5", he[:, 12:15], b"-8",
+                                       hex_digits(e.eid >> np.uint64(3))[:, :3], b"-", h2[:, 4:]]),
+                "queued": composed(n, [h2[:, :12]]), "sig": composed(n, [he[:, :12]]),
+                "mail_ts": mail_ts,
                 "t_iso": iso_col(e.ts, e.ms), "arrival_iso": iso_col(e.ts - 40, e.ms),
                 "m_iso": iso_col(mail_ts, np.zeros(len(e.ts), dtype=np.int64)),
                 "email_je": dict_col(dicts["email_je"], e.contact), "slug_je": dict_col(dicts["slug_je"], send),

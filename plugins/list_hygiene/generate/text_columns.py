@@ -71,6 +71,26 @@ def hex_col(x: np.ndarray, upper: bool = False, first: int = 0, last: int = 8) -
     return fixed_strings(_HEX[upper][b].view(np.uint8))
 
 
+def hex_digits(x: np.ndarray) -> np.ndarray:
+    """The characters of format('{:016x}') of uint64 values, as an (n, 16) uint8 array (to slice and compose)."""
+    return _HEX[False][np.asarray(x, dtype=">u8").view(np.uint8).reshape(-1, 8)].view(np.uint8)
+
+
+def composed(n: int, pieces: list[bytes | np.ndarray]) -> pa.StringArray:
+    """n fixed-width strings, each the pieces side by side: literal bytes, or (n, w) uint8 arrays of characters.
+
+    An id cut from hex digits and dashes is one column here, instead of a dozen substr() and literal arguments
+    to DuckDB's concat for every row.
+    """
+    out = np.empty((n, sum(p.shape[1] if isinstance(p, np.ndarray) else len(p) for p in pieces)), dtype=np.uint8)
+    col = 0
+    for p in pieces:
+        w = p.shape[1] if isinstance(p, np.ndarray) else len(p)
+        out[:, col:col + w] = p if isinstance(p, np.ndarray) else np.frombuffer(p, dtype=np.uint8)
+        col += w
+    return fixed_strings(out)
+
+
 def put_digits(out: np.ndarray, col: int, v: np.ndarray, width: int) -> None:
     """Write `width` zero-padded decimal digits of v into columns [col, col + width) of an (n, w) uint8 array.
 

@@ -22,14 +22,13 @@ RECORD_SQL = """concat(
     '{{"eventType":"', ['Send', 'Delivery', 'Open', 'Click', 'Bounce', 'Complaint', 'Complaint', 'Complaint',
                         'Complaint'][etype + 1], '",',
     '"mail":{{"timestamp":"', m_iso, '","source":"{source}","sendingAccountId":"{acct}","messageId":"0100019',
-    substr(h, 1, 9), '-', substr(h2, 1, 8), '-', substr(h2, 9, 4), '-', substr(h2, 13, 4), '-', substr(h, 10, 4),
-    '-', substr(h, 14, 3), substr(h2, 1, 9), '-000000","destination":[', email_je, '],',
+    mail_id, '-000000","destination":[', email_je, '],',
     '"tags":{{"ses:configuration-set":["marketing"],"campaign":[', slug_je, ']}}}},',
     CASE etype
       WHEN 0 THEN '"send":{{}}'
       WHEN 1 THEN concat('"delivery":{{"timestamp":"', t_iso, '","processingTimeMillis":', (ts - mail_ts) * 1000 + ms,
                          ',"recipients":[', email_je, '],"smtpResponse":"250 2.0.0 OK  ', mid % 900000 + 100000,
-                         ' - queued as ', substr(h2, 1, 12), '","remoteMtaIp":"198.51.100.', mid % 200 + 10,
+                         ' - queued as ', queued, '","remoteMtaIp":"198.51.100.', mid % 200 + 10,
                          '","reportingMTA":"a8-', mid % 90 + 10, '.smtp-out.amazonses.com"}}')
       WHEN 2 THEN concat('"open":{{"timestamp":"', t_iso, '","userAgent":',
                          CASE WHEN machine THEN '"{machine_ua}"' ELSE {uas}[(eid % {n_ua})::INT + 1] END,
@@ -40,23 +39,22 @@ RECORD_SQL = """concat(
       WHEN 3 THEN concat('"click":{{"timestamp":"', t_iso, '","ipAddress":"192.0.2.', eid % 250 + 1,
                          '","userAgent":', {uas}[(eid % {n_ua})::INT + 1], ',"link":"https://www.example.com/',
                          slug, '/', {links}[reason + 1], '","linkTags":{{"campaign":[', slug_je, ']}}}}')
-      WHEN 4 THEN concat('"bounce":{{"feedbackId":"0100019', substr(he, 1, 9), '-', substr(h2, 1, 8), '-',
-                         substr(he, 10, 7), '-000000","bounceType":"', ses_type, '","bounceSubType":"', ses_sub,
+      WHEN 4 THEN concat('"bounce":{{"feedbackId":"0100019', feedback_id, '-000000","bounceType":"', ses_type,
+                         '","bounceSubType":"', ses_sub,
                          '","bouncedRecipients":[{{"emailAddress":', email_je, ',"action":"failed","status":"',
                          status, '","diagnosticCode":', diag_je, '}}],"timestamp":"', t_iso,
                          '","reportingMTA":"dns; a8-', mid % 90 + 10, '.smtp-out.amazonses.com"}}')
-      ELSE concat('"complaint":{{"feedbackId":"0100019', substr(he, 1, 9), '-', substr(h2, 1, 8), '-',
-                  substr(he, 10, 7), '-000000","complaintSubType":null,"complainedRecipients":[{{"emailAddress":',
+      ELSE concat('"complaint":{{"feedbackId":"0100019', feedback_id,
+                  '-000000","complaintSubType":null,"complainedRecipients":[{{"emailAddress":',
                   email_je, '}}],"timestamp":"', t_iso, '","userAgent":"Example Mailbox Feedback Loop (V0.01)",',
                   '"complaintFeedbackType":"abuse","arrivalDate":"', arrival_iso, '"}}')
     END, '}}')"""
 
 SES_SQL = """
 SELECT ts, concat(
-  '{{"Type":"Notification","MessageId":"', substr(he, 1, 8), '-', substr(he, 9, 4), '-5', substr(he, 13, 3), '-8',
-  substr(he3, 1, 3), '-', substr(h2, 5, 12),
+  '{{"Type":"Notification","MessageId":"', sns_id,
   '","TopicArn":"{topic}","Subject":"Amazon SES Email Event Notification","Message":"', {message},
-  '","Timestamp":"', t_iso, '","SignatureVersion":"1","Signature":"EXAMPLE', substr(he, 1, 12),
+  '","Timestamp":"', t_iso, '","SignatureVersion":"1","Signature":"EXAMPLE', sig,
   '==","SigningCertURL":"https://sns.us-east-1.amazonaws.com/SimpleNotificationService-',
   '0000000000000000000000.pem","UnsubscribeURL":"https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe',
   '&SubscriptionArn={topic}:0000"}}', chr(10)) AS line
