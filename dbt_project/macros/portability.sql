@@ -236,3 +236,18 @@
 {% macro default__lh_inline_cte() -%}{%- endmacro %}
 {% macro duckdb__lh_inline_cte() -%}not materialized{%- endmacro %}
 {% macro postgres__lh_inline_cte() -%}not materialized{%- endmacro %}
+
+
+{#- DuckDB's memory cap for this dbt run only, from LIST_HYGIENE_DBT_RUN_MEMORY_LIMIT (the quality gate sets it
+    while its GX process runs beside the dbt tests; quality/gate.py). Run as an on-run-start hook: the setting
+    is the database's, so every thread's queries get it. Read at run time, not from the profile: a profile
+    that renders differently from the last run's makes dbt parse the whole project again (4 s at every gate,
+    and again at the next build). Unset, or on another warehouse, nothing changes. -#}
+{% macro lh_session_memory_limit() -%}
+    {%- set limit = env_var('LIST_HYGIENE_DBT_RUN_MEMORY_LIMIT', '') | trim -%}
+    {%- if target.type == 'duckdb' and limit -%}
+        set memory_limit = '{{ limit | replace("'", "''") }}'
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}

@@ -317,8 +317,29 @@ def test_gate_memory_limit_caps_dbt_while_gx_runs_beside(monkeypatch):
     monkeypatch.setenv("LIST_HYGIENE_GATE_MEMORY_LIMIT", "5GB")
     assert gate.gate_memory_limit() == "5GB"
 
+    monkeypatch.delenv("LIST_HYGIENE_DBT_RUN_MEMORY_LIMIT", raising=False)
     seen = []
     with gate._dbt_memory_limit("1GB"):
-        seen.append(gate.duckdb_config()["memory_limit"])
-    assert seen == ["1GB"]
-    assert gate.duckdb_config()["memory_limit"] == "80%"
+        seen.append((os.environ.get("LIST_HYGIENE_DBT_RUN_MEMORY_LIMIT"), gate.duckdb_config()["memory_limit"]))
+    assert seen == [("1GB", "80%")]  # the profile's cap is left alone (see the next test)
+    assert "LIST_HYGIENE_DBT_RUN_MEMORY_LIMIT" not in os.environ
+
+
+def test_gate_memory_cap_is_set_at_run_time_and_keeps_dbt_partial_parse(wh: Path, tmp_path: Path, monkeypatch) -> None:
+    """The cap reaches DuckDB through the on-run-start hook, and dbt's partial parse survives it: a cap in the
+    profile made every gate, and the build after it, parse the whole project again."""
+    from list_hygiene.dbt_runner import run_dbt
+
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "dbt_target"))
+    monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "dbt_logs"))
+    monkeypatch.delenv("LIST_HYGIENE_DBT_RUN_MEMORY_LIMIT", raising=False)
+    args = ["test", "--select", "unique_dim_contacts_email"]
+    run_dbt(args, wh)  # parses and saves the partial-parse cache
+    with gate._dbt_memory_limit("1GB"):
+        run_dbt(args, wh)
+    run_dbt(args, wh)
+    runs = (tmp_path / "dbt_logs" / "dbt.log").read_text().split("Running with dbt=")[1:]
+    assert len(runs) == 3
+    assert "set memory_limit = '1GB'" in runs[1] and "set memory_limit" not in runs[2]
+    for later in runs[1:]:
+        assert "Partial parsing enabled, no changes found" in later, later[:2000]

@@ -326,6 +326,7 @@ def validate(
 
 PARALLEL_ENV = "LIST_HYGIENE_GATE_PARALLEL"
 MEMORY_ENV = "LIST_HYGIENE_GATE_MEMORY_LIMIT"
+RUN_MEMORY_ENV = "LIST_HYGIENE_DBT_RUN_MEMORY_LIMIT"  # read by the dbt hook lh_session_memory_limit, one run at a time
 GATE_MEMORY_LIMIT = "2GB"  # DuckDB's cap for the dbt tests while GX runs beside them (see gate_memory_limit)
 _UNITS = {"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 
@@ -356,18 +357,19 @@ def gate_memory_limit() -> str:
 
 @contextlib.contextmanager
 def _dbt_memory_limit(limit: str):
-    """The dbt profile reads LIST_HYGIENE_DUCKDB_MEMORY_LIMIT when dbt is invoked (and run_dbt closes its
-    DuckDB after each invoke), so setting it for the duration caps the dbt runs inside."""
-    name = "LIST_HYGIENE_DUCKDB_MEMORY_LIMIT"
-    before = os.environ.get(name)
-    os.environ[name] = limit
+    """Caps the dbt runs inside at `limit`: LIST_HYGIENE_DBT_RUN_MEMORY_LIMIT, which the project's on-run-start
+    hook `lh_session_memory_limit` applies with `SET memory_limit`. Not through the profile's
+    LIST_HYGIENE_DUCKDB_MEMORY_LIMIT: a profile that renders differently made dbt parse the whole project
+    again, here and at the next build (about 4 s each at 1 M contacts)."""
+    before = os.environ.get(RUN_MEMORY_ENV)
+    os.environ[RUN_MEMORY_ENV] = limit
     try:
         yield
     finally:
         if before is None:
-            os.environ.pop(name, None)
+            os.environ.pop(RUN_MEMORY_ENV, None)
         else:
-            os.environ[name] = before
+            os.environ[RUN_MEMORY_ENV] = before
 
 
 def parallel_enabled() -> bool:
