@@ -17,12 +17,14 @@ class SendGridEmulator(Emulator):
         self.api_key = api_key
         self.global_unsubscribes: dict[str, int] = {}
         self.rate_limit = rate_limit
+        self.reset_in = 1  # whole seconds to the window's reset: X-RateLimit-Reset is an epoch second
         self.window_used = 0
 
-    def _headers(self, remaining: int | None = None, reset_in: int = 1) -> dict[str, str]:
+    def _headers(self, remaining: int | None = None, reset_in: int | None = None) -> dict[str, str]:
         rem = max(0, self.rate_limit - self.window_used) if remaining is None else remaining
+        reset = int(time.time()) + (self.reset_in if reset_in is None else reset_in)
         return {"X-RateLimit-Limit": str(self.rate_limit), "X-RateLimit-Remaining": str(rem),
-                "X-RateLimit-Reset": str(int(time.time()) + reset_in)}
+                "X-RateLimit-Reset": str(reset)}
 
     def rate_limited(self, retry_after: int = 2) -> Response:
         # SendGrid documents X-RateLimit-* on 429; Retry-After is sent by some Twilio edges, so include it
