@@ -90,36 +90,36 @@ def settle(con: duckdb.DuckDBPyConnection, spec: SourceSpec, sink, rows: str) ->
     """Insert the certainly-fine documents of relation `rows` into raw; return the other documents' keys.
 
     `rows` has `_doc` (the unit handed back), `_row`, `_sub`, `_sure`, one text column per field and `_extra`.
+    One table is written per batch (`_lh_checked`): a plain ASCII address is normalised in SQL (`lower`); the
+    few others are normalised by `normalize_email` afterwards, once per distinct value, and their rows updated.
     """
     email = spec.email_field
     checks = [value_ok(f, f'r."{f.name}"', sink.latest) for f in spec.fields]
-    join, norm, problem = "", "null", "null"
+    vals_ok = "coalesce(" + " and ".join(["r._sure", *checks]) + ", false)"
+    if email is None:
+        con.execute(f"create or replace temp table _lh_checked as select r.*, {vals_ok} as _ok from {rows} r")
+    else:
+        col = f'"{email.name}"'
+        # a NULL address is settled by the field checks (a required one fails them); '' goes to Python
+        con.execute(
+            f"create or replace temp table _lh_checked as select *, case when _plain then lower({col}) end as "
+            f"{EMAIL_NORMALIZED}, null::varchar as {EMAIL_PROBLEM}, _vals_ok and (_plain or {col} is null) as _ok "
+            f"from (select r.*, {plain_address('r.' + col)} as _plain, {vals_ok} as _vals_ok from {rows} r)")
     if email is not None:
-        col = f'r."{email.name}"'
-        con.execute(f"create or replace temp table _lh_plain as select *, {plain_address(col)} as _plain from {rows} r")
-        rows = "_lh_plain"
         odd = [v for (v,) in con.execute(
-            f'select distinct "{email.name}" from {rows} r where {col} is not null and not r._plain'
-        ).fetchall()]
-        table = pa.table({
-            "raw": pa.array(odd, pa.string()),
-            "email": pa.array([normalize_email(v).email for v in odd], pa.string()),
-            "problem": pa.array([normalize_email(v).problem for v in odd], pa.string()),
-        })
-        con.register("_lh_emails", table)
-        join = f"left join _lh_emails e on e.raw = {col}"
-        norm = f"case when r._plain then lower({col}) else e.email end"
-        problem = "case when r._plain then null else e.problem end"
-        if email.not_empty:
-            checks.append(f"({norm}) is not null")
-    ok = " and ".join(["r._sure", *checks])
-    con.execute(
-        f"create or replace temp table _lh_checked as select r.*, {norm} as {EMAIL_NORMALIZED}, "
-        f"{problem} as {EMAIL_PROBLEM}, coalesce({ok}, false) as _ok from {rows} r {join}"
-    )
-    if email is not None:
-        con.unregister("_lh_emails")
-        con.execute("drop table _lh_plain")
+            f"select distinct {col} from _lh_checked where {col} is not null and not _plain").fetchall()]
+        if odd:
+            norms = [normalize_email(v) for v in odd]
+            con.register("_lh_emails", pa.table({
+                "raw": pa.array(odd, pa.string()),
+                "email": pa.array([n.email for n in norms], pa.string()),
+                "problem": pa.array([n.problem for n in norms], pa.string()),
+            }))
+            found = "e.email is not null" if email.not_empty else "true"
+            con.execute(
+                f"update _lh_checked c set {EMAIL_NORMALIZED} = e.email, {EMAIL_PROBLEM} = e.problem, "
+                f"_ok = c._vals_ok and {found} from _lh_emails e where e.raw = c.{col} and not c._plain")
+            con.unregister("_lh_emails")
     doubtful = sorted(d for (d,) in con.execute("select distinct _doc from _lh_checked where not _ok").fetchall())
     sink.python_docs += len(doubtful)
     keep = "_doc not in (select _doc from _lh_checked where not _ok)"
@@ -129,11 +129,19 @@ def settle(con: duckdb.DuckDBPyConnection, spec: SourceSpec, sink, rows: str) ->
         ).fetchall()
         sink.note_extra(k for (k,) in keys)
     cols = ", ".join(f'"{c}"' for c in spec.columns)
-    inserted = con.execute(
-        f"insert into raw.{spec.table} ({cols}, _extra, _file_id, _file, _row, _sub, _loaded_at) "
-        f"select {cols}, _extra, ?, ?, _row, _sub, ?::timestamp from _lh_checked where {keep}",
-        [sink.file_id, sink.rel, sink.loaded_at],
-    ).fetchone()[0]
+    typed = ", ".join(f'"{c}"::varchar as "{c}"' for c in spec.columns)
+    params = [sink.file_id, sink.rel, sink.loaded_at]
+    if sink.write is not None:  # in raw's column order and types
+        inserted = sink.write(sink, (
+            f"select {typed}, _extra::varchar as _extra, ?::varchar as _file_id, ?::varchar as _file, "
+            f"_row::integer as _row, _sub::integer as _sub, ?::timestamp as _loaded_at from _lh_checked where {keep}"),
+            params)
+    else:
+        inserted = con.execute(
+            f"insert into raw.{spec.table} ({cols}, _extra, _file_id, _file, _row, _sub, _loaded_at) "
+            f"select {cols}, _extra, ?, ?, _row, _sub, ?::timestamp from _lh_checked where {keep}",
+            params,
+        ).fetchone()[0]
     sink.loaded += inserted
     con.execute("drop table _lh_checked")
     sink.inserted()

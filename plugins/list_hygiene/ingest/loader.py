@@ -161,9 +161,13 @@ class _Sink:
     """Buffers loaded and quarantined rows of one file and writes them in Arrow batches."""
 
     def __init__(self, con, spec: SourceSpec, file_id: str, rel: str, loaded_at: datetime,
-                 spill: Callable[[_Sink], None] | None = None):
+                 spill: Callable[[_Sink], None] | None = None,
+                 write: Callable[[_Sink, str, list], int] | None = None):
         self.con, self.spec, self.file_id, self.rel, self.loaded_at = con, spec, file_id, rel, loaded_at
         self.spill = spill  # called after rows were inserted (worker processes: move them out, see workers.py)
+        # the fast path's checked rows: `write(sink, query, params)` takes them from the query's result (in raw's
+        # column order and types) and returns how many; None: they are inserted into raw here
+        self.write = write
         self.rows: list[list[Any]] = []
         self.quarantine: list[tuple] = []
         self.loaded = 0
@@ -689,20 +693,22 @@ def seen_result(rel: str, platform: str, entity: str, seen: tuple) -> FileResult
 
 
 def read_file(con: duckdb.DuckDBPyConnection, job: Job, loaded_at: datetime,
-              spill: Callable[[_Sink], None] | None = None, on_restart: Callable[[], None] | None = None) -> Landed:
+              spill: Callable[[_Sink], None] | None = None, on_restart: Callable[[], None] | None = None,
+              write: Callable[[_Sink, str, list], int] | None = None) -> Landed:
     """Read, check and insert one file's rows and quarantine rows into `raw` of `con`, whose transaction the
     caller has begun (and commits or rolls back). `spill` is called after inserts (the worker processes move
-    rows out of their in-memory database); `on_restart` when what was inserted so far is rolled back."""
+    rows out of their in-memory database); `on_restart` when what was inserted so far is rolled back; `write`
+    (see `_Sink`) takes the fast path's rows instead of an insert into raw."""
     spec = SPECS[(job.platform, job.entity)]
     path, rel = job.path, job.rel
-    sink = _Sink(con, spec, job.file_id, rel, loaded_at, spill)
+    sink = _Sink(con, spec, job.file_id, rel, loaded_at, spill, write)
 
     def restart() -> _Sink:
         con.rollback()
         con.begin()
         if on_restart is not None:
             on_restart()
-        return _Sink(con, spec, job.file_id, rel, loaded_at, spill)
+        return _Sink(con, spec, job.file_id, rel, loaded_at, spill, write)
 
     status, error = "loaded", None
     try:

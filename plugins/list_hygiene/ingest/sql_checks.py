@@ -89,7 +89,11 @@ def plain_address(col: str) -> str:
 # \uDFFF escapes (lone surrogates: DuckDB refuses them, Python reads them). Matching is on the text, inside
 # strings too: a false alarm only sends the document to Python. Whitespace may also be escaped (\n, \r, \t): JSON
 # held in a string of the document is then covered as well.
-_ODD_JSON = r",(?:[ \t\r\n]|\\[nrt])*[\]}]|[\[:,](?:[ \t\r\n]|\\[nrt])*[-+]?(?i:inf|nan)"
+_WS = r"(?:[ \t\r\n]|\\[nrt])*"
+# One pattern per character the odd text follows: RE2 searches faster from a literal first character than from
+# a class, and the one pattern with `[\[:,]` took twice as long (0.42 against 0.21 s per 320 k SendGrid
+# events, one thread; the same matches on 20 k random strings of JSON punctuation).
+_ODD_JSON = [rf",{_WS}[\]}}]", *(rf"\{c}{_WS}[-+]?(?:[iI][nN][fF]|[nN][aA][nN])" for c in "[:,")]
 _MAX_OPENERS = 400  # more `[`/`{` than this and Python's json.loads might run out of recursion
 
 
@@ -105,6 +109,6 @@ def json_text_ok(col: str, depth: bool = True) -> str:
     brackets add up across documents: check each document with `json_nesting_ok`)."""
     return (f"(json_valid({col}) and not contains({col}, chr(65279)) "
             f"and not (contains({col}, '\\u') and regexp_matches({col}, '\\\\u[dD][89a-fA-F]')) "
-            f"and not regexp_matches({col}, {_q(_ODD_JSON)}) "
+            + "".join(f"and not regexp_matches({col}, {_q(odd)}) " for odd in _ODD_JSON) +
             f"and (strlen({col}) <= 4300 or not regexp_matches({col}, '[0-9]{{1000}}'))"
             + (f" and {json_nesting_ok(col)})" if depth else ")"))
