@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from list_hygiene.ingest import json_decode
-from list_hygiene.ingest.specs import SPECS
+from list_hygiene.ingest.specs import SPECS, as_text
 
 ODD = [
     '{"a":1,"a":2}',  # duplicate key: the last wins in both
@@ -95,6 +95,15 @@ def test_texts_give_each_field_as_text():
         for rec in records:
             want = [_expected_text(rec, f.source) for f in spec.fields]
             assert spec.texts(rec) == want
+
+
+@pytest.mark.parametrize("value", [
+    ["newsletter"], ["a", "b c", "x-1/2"], ["a", 1], ["é"], ['say "hi"'], ["back\\slash"], ["tab\there"], ["\x7f"],
+    ["\u2028"], ["\ud800"], [""], [["nested"]], [None], [True],
+])
+def test_lists_of_strings_are_written_as_json_dumps_writes_them(value):
+    """as_text writes a list of plain strings itself (the common tags case); anything else goes to json.dumps."""
+    assert as_text(list(value)) == json.dumps(list(value), separators=(",", ":"), ensure_ascii=False)
 
 
 def test_nesting_json_loads_refuses_is_refused():

@@ -88,6 +88,11 @@ class SourceSpec:
 _compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode  # json.dumps(v, those args)
 
 
+def _plain_string(item: Any) -> bool:
+    """A str json.dumps writes as it is, between quotes: printable ASCII with no quote or backslash."""
+    return type(item) is str and item.isascii() and item.isprintable() and '"' not in item and "\\" not in item
+
+
 def as_text(value: Any) -> str | None:
     if value is None:
         return None
@@ -96,6 +101,8 @@ def as_text(value: Any) -> str | None:
     if isinstance(value, (dict, list)):
         if not value:  # empty tags, campaigns, variables: common, and json.dumps' set-up costs more than it
             return "[]" if isinstance(value, list) else "{}"
+        if type(value) is list and all(map(_plain_string, value)):  # tags, categories: ["newsletter"]
+            return '["' + '","'.join(value) + '"]'
         return _compact_json(value)
     return str(value)
 
