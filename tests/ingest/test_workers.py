@@ -94,6 +94,31 @@ def test_small_runs_stay_in_one_process(tmp_path, monkeypatch):
     assert report.rows_loaded == 2 and report.to_dict()["workers"] == 0
 
 
+def test_the_writer_lands_on_one_thread_while_workers_read(tmp_path, monkeypatch):
+    """The writing connection uses one DuckDB thread while the workers have the cores, and gets its own
+    setting back afterwards (the final checkpoint and whatever the caller runs next use them all)."""
+    monkeypatch.setenv("LIST_HYGIENE_INGEST_WORKERS", "2")
+    monkeypatch.setattr(workers, "PARALLEL_MIN_BYTES", 0)
+    for name in ("a", "b"):
+        p = tmp_path / "data" / "sendgrid" / "events" / f"{name}.jsonl"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(json.dumps({"email": f"{name}@example.com", "timestamp": 1785686419, "event": "open",
+                                 "sg_event_id": name}))
+    seen = []
+    land_parts = workers.land_parts
+
+    def spy(con, *args):
+        seen.append(con.execute("select current_setting('threads')").fetchone()[0])
+        return land_parts(con, *args)
+
+    monkeypatch.setattr(workers, "land_parts", spy)
+    with duckdb.connect(config={"threads": 3}) as con:
+        report = ingest(con, tmp_path / "data", loaded_at=LOADED_AT)
+        assert con.execute("select current_setting('threads')").fetchone()[0] == 3
+    assert report.rows_loaded == 2 and report.to_dict()["workers"] == 2
+    assert seen == [1, 1]
+
+
 @pytest.mark.parametrize("span_bytes", [1, 5, 9, 64])
 def test_spans_cut_at_line_ends_and_number_lines(tmp_path, span_bytes):
     """Spans cover the file exactly, start at line starts, and know their first line's number (blank lines,
