@@ -80,15 +80,20 @@ def test_worker_count_comes_from_the_environment(monkeypatch):
         workers.worker_count()
 
 
+def two_one_event_files(data: Path) -> None:
+    """sendgrid/events/a.jsonl and b.jsonl under `data`, one event each."""
+    for name in ("a", "b"):
+        p = data / "sendgrid" / "events" / f"{name}.jsonl"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(json.dumps({"email": f"{name}@example.com", "timestamp": 1785686419, "event": "open",
+                                 "sg_event_id": name}))
+
+
 def test_small_runs_stay_in_one_process(tmp_path, monkeypatch):
     """Below PARALLEL_MIN_BYTES of new files, starting workers would cost more than it saves."""
     monkeypatch.setenv("LIST_HYGIENE_INGEST_WORKERS", "2")
     monkeypatch.setattr(workers, "PARALLEL_MIN_BYTES", 10_000)
-    for name in ("a", "b"):
-        p = tmp_path / "data" / "sendgrid" / "events" / f"{name}.jsonl"
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(json.dumps({"email": f"{name}@example.com", "timestamp": 1785686419, "event": "open",
-                                 "sg_event_id": name}))
+    two_one_event_files(tmp_path / "data")
     with duckdb.connect() as con:
         report = ingest(con, tmp_path / "data", loaded_at=LOADED_AT)
     assert report.rows_loaded == 2 and report.to_dict()["workers"] == 0
@@ -99,11 +104,7 @@ def test_the_writer_lands_on_one_thread_while_workers_read(tmp_path, monkeypatch
     setting back afterwards (the final checkpoint and whatever the caller runs next use them all)."""
     monkeypatch.setenv("LIST_HYGIENE_INGEST_WORKERS", "2")
     monkeypatch.setattr(workers, "PARALLEL_MIN_BYTES", 0)
-    for name in ("a", "b"):
-        p = tmp_path / "data" / "sendgrid" / "events" / f"{name}.jsonl"
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(json.dumps({"email": f"{name}@example.com", "timestamp": 1785686419, "event": "open",
-                                 "sg_event_id": name}))
+    two_one_event_files(tmp_path / "data")
     seen = []
     land_parts = workers.land_parts
 
