@@ -7,6 +7,9 @@ conftest.py runs every ingest test with workers too; here both ways load the sam
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from pathlib import Path
 
@@ -118,6 +121,90 @@ def test_the_writer_lands_on_one_thread_while_workers_read(tmp_path, monkeypatch
         assert con.execute("select current_setting('threads')").fetchone()[0] == 3
     assert report.rows_loaded == 2 and report.to_dict()["workers"] == 2
     assert seen == [1, 1]
+
+
+def two_sources(data: Path) -> None:
+    """SendGrid a.jsonl / b.jsonl and Mailgun c.json / d.json under `data`, one event each."""
+    two_one_event_files(data)
+    for name in ("c", "d"):
+        p = data / "mailgun" / "events" / f"{name}.json"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(json.dumps({"items": [{"event": "delivered", "id": name, "timestamp": 1785686419.5,
+                                            "recipient": f"{name}@example.com"}]}))
+
+
+def test_sources_are_grouped_in_discovery_order_the_most_bytes_first():
+    def job(platform, size):
+        return loader.Job(Path(f"{platform}.json"), platform, platform, "events", "", platform, size)
+
+    planned = [job("a", 10), job("b", 500), job("a", 30), loader.FileResult("c/x", "c", "events", "skipped"),
+               job("b", 1), job("d", 100), job("e", 90)]
+    assert workers.by_source(planned) == [[1, 4], [5], [6], [0, 2], [3]]
+
+
+def test_sources_land_on_two_connections_at_once(tmp_path, monkeypatch):
+    """Each source lands on one writer lane (its own connection), the lanes side by side; the report keeps
+    discovery order."""
+    monkeypatch.setenv("LIST_HYGIENE_INGEST_WORKERS", "2")
+    monkeypatch.setattr(workers, "PARALLEL_MIN_BYTES", 0)
+    two_sources(tmp_path / "data")
+    lanes_of: dict[str, set[str]] = {}
+    both = threading.Barrier(2, timeout=20)  # passes only if two lanes land at the same time
+    land_parts = workers.land_parts
+
+    def spy(con, job, *args):
+        lanes_of.setdefault(job.platform, set()).add(threading.current_thread().name)
+        if job.path.name in ("a.jsonl", "c.json"):
+            both.wait()
+        return land_parts(con, job, *args)
+
+    monkeypatch.setattr(workers, "land_parts", spy)
+    with duckdb.connect() as con:
+        report = ingest(con, tmp_path / "data", loaded_at=LOADED_AT)
+        assert con.execute("select count(*) from raw._manifest where status = 'loaded'").fetchone()[0] == 4
+    assert [f.path for f in report.files] == ["mailgun/events/c.json", "mailgun/events/d.json",
+                                              "sendgrid/events/a.jsonl", "sendgrid/events/b.jsonl"]
+    assert report.rows_loaded == 4
+    assert all(len(names) == 1 for names in lanes_of.values())
+    assert lanes_of["sendgrid"] != lanes_of["mailgun"]
+
+
+def test_a_failing_lane_stops_the_others_and_raises(tmp_path, monkeypatch):
+    monkeypatch.setenv("LIST_HYGIENE_INGEST_WORKERS", "2")
+    monkeypatch.setattr(workers, "PARALLEL_MIN_BYTES", 0)
+    two_sources(tmp_path / "data")
+    land_parts = workers.land_parts
+
+    def failing(con, job, *args):
+        if job.platform == "mailgun":
+            raise OSError("disk full")
+        return land_parts(con, job, *args)
+
+    monkeypatch.setattr(workers, "land_parts", failing)
+    with duckdb.connect() as con, pytest.raises(OSError, match="disk full"):
+        ingest(con, tmp_path / "data", loaded_at=LOADED_AT)
+
+
+def test_files_are_read_here_when_the_worker_processes_stop(tmp_path, monkeypatch, caplog):
+    """A pool that breaks (a script without a `__main__` guard, a killed worker) costs speed, not rows."""
+    monkeypatch.setenv("LIST_HYGIENE_INGEST_WORKERS", "2")
+    monkeypatch.setattr(workers, "PARALLEL_MIN_BYTES", 0)
+    two_sources(tmp_path / "data")
+
+    class BrokenPool:
+        def submit(self, *args):
+            future = Future()
+            future.set_exception(BrokenProcessPool("a worker died"))
+            return future
+
+    monkeypatch.setattr(workers, "_executor", lambda n: BrokenPool())
+    monkeypatch.setattr(workers, "_drop_pool", lambda: None)
+    with duckdb.connect() as con:
+        report = ingest(con, tmp_path / "data", loaded_at=LOADED_AT)
+        assert con.execute("select count(*) from raw.sendgrid__events").fetchone()[0] == 2
+        assert con.execute("select count(*) from raw.mailgun__events").fetchone()[0] == 2
+    assert report.rows_loaded == 4 and {f.status for f in report.files} == {"loaded"}
+    assert "worker processes stopped" in caplog.text
 
 
 @pytest.mark.parametrize("span_bytes", [1, 5, 9, 64])
