@@ -111,9 +111,9 @@ def test_the_writer_lands_on_one_thread_while_workers_read(tmp_path, monkeypatch
     seen = []
     land_parts = workers.land_parts
 
-    def spy(con, *args):
+    def spy(con, *args, **kwargs):
         seen.append(con.execute("select current_setting('threads')").fetchone()[0])
-        return land_parts(con, *args)
+        return land_parts(con, *args, **kwargs)
 
     monkeypatch.setattr(workers, "land_parts", spy)
     with duckdb.connect(config={"threads": 3}) as con:
@@ -152,11 +152,11 @@ def test_sources_land_on_two_connections_at_once(tmp_path, monkeypatch):
     both = threading.Barrier(2, timeout=20)  # passes only if two lanes land at the same time
     land_parts = workers.land_parts
 
-    def spy(con, job, *args):
+    def spy(con, job, *args, **kwargs):
         lanes_of.setdefault(job.platform, set()).add(threading.current_thread().name)
         if job.path.name in ("a.jsonl", "c.json"):
             both.wait()
-        return land_parts(con, job, *args)
+        return land_parts(con, job, *args, **kwargs)
 
     monkeypatch.setattr(workers, "land_parts", spy)
     with duckdb.connect() as con:
@@ -169,16 +169,50 @@ def test_sources_land_on_two_connections_at_once(tmp_path, monkeypatch):
     assert lanes_of["sendgrid"] != lanes_of["mailgun"]
 
 
+class ReadHere:
+    """A pool that reads each unit in this process when it is submitted: every file is read before any lands."""
+
+    def submit(self, fn, *args):
+        future = Future()
+        future.set_result(fn(*args))
+        return future
+
+
+@pytest.mark.parametrize(("group_rows", "commits"), [(10_000, 2), (1, 4)])
+def test_small_files_of_a_source_share_a_commit(tmp_path, monkeypatch, group_rows, commits):
+    """Read files of one source land in one transaction until it holds GROUP_ROWS rows; every file still
+    lands whole with its manifest row."""
+    monkeypatch.setenv("LIST_HYGIENE_INGEST_WORKERS", "2")
+    monkeypatch.setattr(workers, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(workers, "GROUP_ROWS", group_rows)
+    monkeypatch.setattr(workers, "_executor", lambda n: ReadHere())
+    two_sources(tmp_path / "data")
+    closed = []
+    close = workers._Group.close
+
+    def counting(group):
+        closed.append(group.active)
+        close(group)
+
+    monkeypatch.setattr(workers._Group, "close", counting)
+    with duckdb.connect() as con:
+        report = ingest(con, tmp_path / "data", loaded_at=LOADED_AT)
+        assert con.execute("select count(*) from raw._manifest where status = 'loaded'").fetchone()[0] == 4
+        assert con.execute("select count(*) from raw.sendgrid__events").fetchone()[0] == 2
+    assert report.rows_loaded == 4
+    assert sum(closed) == commits
+
+
 def test_a_failing_lane_stops_the_others_and_raises(tmp_path, monkeypatch):
     monkeypatch.setenv("LIST_HYGIENE_INGEST_WORKERS", "2")
     monkeypatch.setattr(workers, "PARALLEL_MIN_BYTES", 0)
     two_sources(tmp_path / "data")
     land_parts = workers.land_parts
 
-    def failing(con, job, *args):
+    def failing(con, job, *args, **kwargs):
         if job.platform == "mailgun":
             raise OSError("disk full")
-        return land_parts(con, job, *args)
+        return land_parts(con, job, *args, **kwargs)
 
     monkeypatch.setattr(workers, "land_parts", failing)
     with duckdb.connect() as con, pytest.raises(OSError, match="disk full"):

@@ -783,9 +783,10 @@ def _read_file(con: duckdb.DuckDBPyConnection, job: Job, loaded_at: datetime,
     return Landed(status, error, sink.loaded, sink.quarantined, sorted(sink.extra_columns), sink.python_docs)
 
 
-def finish_file(con: duckdb.DuckDBPyConnection, job: Job, landed: Landed, loaded_at: datetime) -> FileResult:
+def finish_file(con: duckdb.DuckDBPyConnection, job: Job, landed: Landed, loaded_at: datetime,
+                commit: bool = True) -> FileResult:
     """Inside the file's transaction: snapshot rows already landed are dropped, the manifest row is written,
-    and the transaction is committed."""
+    and the transaction is committed (unless `commit` is false: the caller commits several files at once)."""
     spec = SPECS[(job.platform, job.entity)]
     unchanged = drop_unchanged(con, spec, job.file_id) if spec.snapshot and landed.status == "loaded" else 0
     con.execute(
@@ -795,7 +796,8 @@ def finish_file(con: duckdb.DuckDBPyConnection, job: Job, landed: Landed, loaded
          landed.quarantined, json.dumps(landed.extra_columns) if landed.extra_columns else None, landed.status,
          landed.error, loaded_at, unchanged, job.mtime_ns],
     )
-    con.commit()
+    if commit:
+        con.commit()
     return FileResult(job.rel, job.platform, job.entity, landed.status, landed.loaded - unchanged, landed.quarantined,
                       landed.extra_columns, landed.error, rows_unchanged=unchanged)
 
