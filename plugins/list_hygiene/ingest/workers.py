@@ -4,8 +4,9 @@ Reading, checking and normalising a file is CPU work in Python (and DuckDB) that
 spread over cores, while a DuckDB file takes one writer. So each worker process runs the same code as
 the one-process path (`loader.read_file`) against its own in-memory DuckDB, and moves the rows it
 produced to Parquet parts in a scratch folder (every `SPILL_ROWS` rows, so its memory stays bounded).
-This process then lands each file from its parts in one transaction with its manifest row
-(`loader.finish_file`: snapshot rows already landed are dropped there, where the history is).
+This process then lands each file from its parts in a transaction with its manifest row (consecutive
+small files of a source may share one; `loader.finish_file`: snapshot rows already landed are dropped
+there, where the history is).
 
 Files are handed out largest first, so a big file does not start last and leave one core idle. Two
 writer threads land them, each a whole source at a time, each source's files in discovery order, so the
@@ -362,8 +363,8 @@ def land_all(con: duckdb.DuckDBPyConnection, planned: list[loader.Job | loader.F
             os.remove(part)
         return result
 
-    def read(i: int) -> bool:
-        """Whether the file at position i is ready to land (read, or nothing to read)."""
+    def ready(i: int) -> bool:
+        """Whether the file at position i can land now (read, or nothing to read)."""
         item = planned[i]
         return not isinstance(item, loader.Job) or all(f.done() for f in futures[item.file_id])
 
@@ -381,7 +382,7 @@ def land_all(con: duckdb.DuckDBPyConnection, planned: list[loader.Job | loader.F
                     for k, i in enumerate(positions):
                         results[i] = land(cur, planned[i], group)
                         # several small files to one commit, as long as the next is ready and the rows few
-                        if group.rows >= GROUP_ROWS or k + 1 == len(positions) or not read(positions[k + 1]):
+                        if group.rows >= GROUP_ROWS or k + 1 == len(positions) or not ready(positions[k + 1]):
                             group.close()
         except _Stopped:
             pass
