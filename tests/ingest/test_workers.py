@@ -203,7 +203,7 @@ def test_small_files_of_a_source_share_a_commit(tmp_path, monkeypatch, group_row
     assert sum(closed) == commits
 
 
-def test_a_failing_lane_stops_the_others_and_raises(tmp_path, monkeypatch):
+def test_a_failing_lane_raises_its_error_from_ingest(tmp_path, monkeypatch):
     monkeypatch.setenv("LIST_HYGIENE_INGEST_WORKERS", "2")
     monkeypatch.setattr(workers, "PARALLEL_MIN_BYTES", 0)
     two_sources(tmp_path / "data")
