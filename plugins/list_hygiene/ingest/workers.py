@@ -243,25 +243,18 @@ def merge(pieces: list[Parts]) -> Parts:
     return Parts(landed, [r for p in pieces for r in p.rows], [q for p in pieces for q in p.quarantine])
 
 
-def land_parts(con: duckdb.DuckDBPyConnection, job: loader.Job, parts: Parts, loaded_at: datetime,
-               grouped: bool = False) -> loader.FileResult:
-    """One transaction: the worker's rows and quarantine rows, then `finish_file` (snapshots, manifest, commit).
-    `grouped`: the caller has a transaction open for several files and commits it itself."""
+def land_parts(con: duckdb.DuckDBPyConnection, job: loader.Job, parts: Parts, loaded_at: datetime) -> loader.FileResult:
+    """Inside the caller's open transaction (which it commits, maybe after more files of the same source): the
+    worker's rows and quarantine rows, then `finish_file` (snapshots, manifest row)."""
     seen = loader._seen(con, job.platform, job.entity, job.digest)
     if seen:  # the same bytes under another name earlier in this run
         return loader.seen_result(job.rel, job.platform, job.entity, seen)
     table = SPECS[(job.platform, job.entity)].table
-    if not grouped:
-        con.begin()
-    try:
-        if parts.rows:
-            con.execute(f"insert into raw.{table} by name select * from read_parquet(?)", [parts.rows])
-        if parts.quarantine:
-            con.execute("insert into raw.quarantine by name select * from read_parquet(?)", [parts.quarantine])
-    except Exception:
-        con.rollback()
-        raise
-    return loader.finish_file(con, job, parts.landed, loaded_at, commit=not grouped)
+    if parts.rows:
+        con.execute(f"insert into raw.{table} by name select * from read_parquet(?)", [parts.rows])
+    if parts.quarantine:
+        con.execute("insert into raw.quarantine by name select * from read_parquet(?)", [parts.quarantine])
+    return loader.finish_file(con, job, parts.landed, loaded_at, commit=False)
 
 
 def by_source(planned: list[loader.Job | loader.FileResult]) -> list[list[int]]:
@@ -336,11 +329,10 @@ def land_all(con: duckdb.DuckDBPyConnection, planned: list[loader.Job | loader.F
                 continue
 
     def land(cur: duckdb.DuckDBPyConnection, item: loader.Job | loader.FileResult, group: _Group) -> loader.FileResult:
-        if isinstance(item, loader.FileResult) or broken.is_set():
-            group.close()
-            return loader.land_here(cur, item, loaded_at)
+        if isinstance(item, loader.FileResult):  # nothing to read or land
+            return item
         try:
-            pieces = [wait(f) for f in futures[item.file_id]]
+            pieces = None if broken.is_set() else [wait(f) for f in futures[item.file_id]]
         except (BrokenProcessPool, CancelledError) as exc:
             if failed.is_set():  # cancelled because another lane failed
                 raise _Stopped from exc
@@ -351,13 +343,15 @@ def land_all(con: duckdb.DuckDBPyConnection, planned: list[loader.Job | loader.F
                                 "`if __name__ == '__main__':`, or set LIST_HYGIENE_INGEST_WORKERS=1", exc)
                     broken.set()
                     _drop_pool()
+            pieces = None
+        if pieces is None:  # read here, in a transaction of its own
             group.close()
             return loader.land_here(cur, item, loaded_at)
         with lock:
             for p in pieces:
                 peaks[p.worker[0]] = max(peaks.get(p.worker[0], 0), p.worker[1])
         group.open()
-        result = land_parts(cur, item, merge(pieces), loaded_at, grouped=True)
+        result = land_parts(cur, item, merge(pieces), loaded_at)
         group.rows += result.rows_loaded + result.rows_quarantined
         for part in (f for p in pieces for f in p.rows + p.quarantine):
             os.remove(part)
