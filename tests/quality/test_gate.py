@@ -277,6 +277,29 @@ def test_gx_process_failure_falls_back_to_this_process(
     assert report.data_docs.endswith("/par/warehouse_outputs/quality/data_docs/index.html")
 
 
+def test_gx_process_imports_gx_while_the_frames_are_built(
+    wh: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The GX process is started, and told to import GX, before the frames' queries run here; the frames
+    go to the same process afterwards, so validate finds GX imported."""
+    order: list[str] = []
+
+    class Recording(ProcessPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
+            order.append(fn.__name__)
+            return super().submit(fn, *args, **kwargs)
+
+    frames = gate._frames
+    monkeypatch.setattr(gate, "_executor", lambda: Recording(max_workers=1,
+                                                             mp_context=multiprocessing.get_context("spawn")))
+    monkeypatch.setattr(gate, "_frames", lambda *a, **kw: (order.append("frames"), frames(*a, **kw))[1])
+    caplog.set_level("INFO", logger=gate.__name__)
+    report = run_gate(wh, "warm", dbt_tests=False, freshness=False, notify=False, parallel=True)
+    assert order == ["_import_gx", "frames", "_validate_in_child"]
+    assert "GX ran on a separate process" in caplog.text
+    assert report.passed and any(r.source == "great_expectations" and r.success for r in report.results)
+
+
 def test_validate_error_in_gx_process_is_raised_here(
     wh: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -1,26 +1,27 @@
 """The gate between the warehouse and the platforms.
 
-Order: one read-only connection builds every suite's frame and the deliverability alerts and closes;
-Great Expectations then validates the frames on a separate process while this process runs the dbt data
-tests and `dbt source freshness` (dbt runs in-process and opens the file read-write, so no connection of
-ours is open by then; it releases its handle after each invoke); then one short write connection stores
-ops.quality_results / ops.quality_metrics / ops.deliverability_alerts. The report lists the results in
-the same order whichever way GX ran: dbt tests, freshness, skipped suites, GX suites, deliverability.
+Order: a separate process starts and imports Great Expectations while one read-only connection here
+builds every suite's frame and the deliverability alerts and closes; that process then validates the
+frames while this process runs the dbt data tests and `dbt source freshness` (dbt runs in-process and
+opens the file read-write, so no connection of ours is open by then; it releases its handle after each
+invoke); then one short write connection stores ops.quality_results / ops.quality_metrics /
+ops.deliverability_alerts. The report lists the results in the same order whichever way GX ran: dbt
+tests, freshness, skipped suites, GX suites, deliverability.
 
-GX on its own process: importing great_expectations and building its context is most of GX's time
-(8 of 11.7 s at 1 M contacts), and it can overlap the dbt tests only on another process (two threads
-importing the same packages at once can deadlock or see half-initialised modules). The process is
-spawned, not forked, so it inherits no DuckDB handle or thread; it gets the frames pickled, runs
-`validate` and returns its results and the Data Docs address. When it cannot start or dies, `validate`
-runs here after dbt (a warning says so); an exception raised by `validate` itself is raised here as
-before. Environment: `LIST_HYGIENE_GATE_PARALLEL=0` runs everything in this process, one step after the
-other (`run_gate(parallel=...)` overrides it). Without dbt tests or freshness to overlap, GX runs here.
-While the GX process runs, the dbt tests' DuckDB is capped lower (`gate_memory_limit`, 2GB by default,
-LIST_HYGIENE_GATE_MEMORY_LIMIT), so that the two processes together stay under the 4 GiB budget.
-A spawned process imports the parent's main script again, as `__mp_main__` (in a task started by the
-`airflow` command, that script imports Airflow: about 3 s here, while dbt runs). So a script that calls
-the gate must guard its top level with `if __name__ == '__main__':`; `run_gate` refuses to run while a
-spawned process is importing it.
+GX on its own process: importing great_expectations and building its context is most of GX's time (8 of
+11.7 s at 1 M contacts), and it can overlap the dbt tests only on another process (two threads importing
+the same packages at once can deadlock or see half-initialised modules). The process is spawned, not
+forked, so it inherits no DuckDB handle or thread; it imports GX first (the import overlaps the frames'
+queries), then gets the frames pickled, runs `validate` and returns its results and the Data Docs
+address. When it cannot start or dies, `validate` runs here after dbt (a warning says so); an exception
+raised by `validate` itself is raised here as before. Environment: `LIST_HYGIENE_GATE_PARALLEL=0` runs
+everything in this process, one step after the other (`run_gate(parallel=...)` overrides it). Without
+dbt tests or freshness to overlap, GX runs here. While the GX process runs, the dbt tests' DuckDB is
+capped lower (`gate_memory_limit`, 2GB by default, LIST_HYGIENE_GATE_MEMORY_LIMIT), so that the two
+processes together stay under the 4 GiB budget. A spawned process imports the parent's main script
+again, as `__mp_main__` (in a task started by the `airflow` command, that script imports Airflow: about
+3 s here, while dbt runs). So a script that calls the gate must guard its top level with `if __name__ ==
+'__main__':`; `run_gate` refuses to run while a spawned process is importing it.
 
 Data-quality failures (severity fail) block the sync; the message names the check, the observed value
 and the threshold. Warnings are reported. Deliverability alerts (bounce and complaint rates) are
@@ -415,21 +416,32 @@ def _executor() -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
 
 
-class _GxProcess:
-    """`validate` on a spawned process: submitted on entry, collected by `result()`; leaving the `with`
-    block shuts the pool down and waits for its process, so none outlives the gate."""
+def _import_gx() -> None:
+    """The GX process's first task, submitted before the frames are built: importing great_expectations is
+    most of GX's time (about 7 s), and it then overlaps the frames' queries instead of following them."""
+    _child_logging()
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations  # noqa: F401
 
-    def __init__(self, frames: dict[str, pd.DataFrame], checks: list[Check], docs_dir: Path | None):
-        self.args = (frames, checks, docs_dir)
+
+class _GxProcess:
+    """`validate` on a spawned process. Entering starts the process and has it import GX; `submit` hands it
+    the frames; `result()` collects what it returned. Leaving the `with` block shuts the pool down and waits
+    for its process, so none outlives the gate. When the process cannot be had or dies, `result()` runs
+    `validate` here (a warning says so)."""
+
+    def __init__(self) -> None:
+        self.args: tuple[dict[str, pd.DataFrame], list[Check], Path | None] | None = None
         self.pool: ProcessPoolExecutor | None = None
         self.future: Future | None = None
+        self.usable = True
         self.started = 0.0
 
     def __enter__(self) -> _GxProcess:
         self.started = time.perf_counter()
         try:
             self.pool = _executor()
-            self.future = self.pool.submit(_validate_in_child, *self.args)
+            self.pool.submit(_import_gx)  # not waited for: a failed import fails validate there the same way
         except Exception as exc:  # noqa: BLE001 - no process to be had here (e.g. a daemonic parent)
             self._fall_back(exc)
         return self
@@ -439,14 +451,26 @@ class _GxProcess:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
 
+    def submit(self, frames: dict[str, pd.DataFrame], checks: list[Check], docs_dir: Path | None) -> None:
+        self.args = (frames, checks, docs_dir)
+        if not self.usable or self.pool is None:
+            return
+        try:
+            self.future = self.pool.submit(_validate_in_child, *self.args)
+        except Exception as exc:  # noqa: BLE001 - BrokenProcessPool: the process died while importing
+            self._fall_back(exc)
+
     def _fall_back(self, exc: BaseException) -> None:
         log.warning("quality gate: Great Expectations could not run on a separate process (%s: %s); validating "
                     "in this process instead. A script that runs the gate must guard its top level with "
                     "`if __name__ == '__main__':` (LIST_HYGIENE_GATE_PARALLEL=0 turns the process off)",
                     type(exc).__name__, str(exc)[:300])
+        self.usable = False
         self.future = None
 
     def result(self) -> tuple[list[CheckResult], str | None]:
+        if self.args is None:
+            raise RuntimeError("_GxProcess.result() before submit()")
         if self.future is not None:
             waited = time.perf_counter()
             try:
@@ -636,26 +660,27 @@ def run_gate(
     knobs = thresholds(overrides)
     checks = load_checks(overrides=overrides)
     report = GateReport(run_id)
-    # closed before dbt runs: dbt-duckdb opens the file read-write in this same process
-    with duckdb.connect(str(warehouse), read_only=True, config=duckdb_config()) as con:
-        frames, skipped, metrics = _frames(con, checks, knobs, run_id)
-        report.alerts = deliverability_alerts(con, knobs)
-    docs_dir = out_dir / "data_docs"
-    shutil.rmtree(docs_dir, ignore_errors=True)  # the site shows this run; history is in ops.quality_results
     if parallel is None:
         parallel = (dbt_tests or freshness) and parallel_enabled()
+    docs_dir = out_dir / "data_docs"
 
     def dbt_checks() -> list[CheckResult]:
         return (_dbt_tests(warehouse) if dbt_tests else []) + (_freshness(warehouse, out_dir) if freshness else [])
 
-    if parallel:
-        with _GxProcess(frames, checks, docs_dir) as gx_process:
+    with _GxProcess() if parallel else contextlib.nullcontext() as gx_process:  # imports GX while the frames build
+        # closed before dbt runs: dbt-duckdb opens the file read-write in this same process
+        with duckdb.connect(str(warehouse), read_only=True, config=duckdb_config()) as con:
+            frames, skipped, metrics = _frames(con, checks, knobs, run_id)
+            report.alerts = deliverability_alerts(con, knobs)
+        shutil.rmtree(docs_dir, ignore_errors=True)  # the site shows this run; history is in ops.quality_results
+        if gx_process is not None:
+            gx_process.submit(frames, checks, docs_dir)
             with _dbt_memory_limit(gate_memory_limit()):  # the GX process's memory comes on top
                 dbt_results = dbt_checks()
             gx_results, report.data_docs = gx_process.result()
-    else:
-        dbt_results = dbt_checks()
-        gx_results, report.data_docs = validate(frames, checks, docs_dir)
+        else:
+            dbt_results = dbt_checks()
+            gx_results, report.data_docs = validate(frames, checks, docs_dir)
     report.results.extend(dbt_results)
     report.results.extend(skipped)
     report.results.extend(gx_results)
