@@ -63,24 +63,30 @@
 {%- endmacro %}
 
 
-{#- A digest of the bounce rule seeds (int_bounces_classified's `rules_version`): any changed, added or
-    removed rule gives another value, and the model then classifies every bounce again. -#}
-{% macro lh_bounce_rules_version() -%}
+{#- A digest of the rows of some seeds or tables, as text: any changed, added or removed row gives another
+    value. An incremental model whose rows depend on such lists stores it (like policy_vars) and
+    recomputes every row when it changes. In a dbt unit test the relations are fixture CTEs: 'unit test'. -#}
+{% macro lh_rows_digest(relations) -%}
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
     {%- set parts = [] -%}
-    {%- for seed in ['bounce_reasons', 'bounce_status_codes', 'bounce_reply_codes', 'bounce_wording_rules',
-                     'platform_bounce_codes'] -%}
-        {%- if '__dbt__cte__' in (ref(seed) | string) -%}
-            {#- a dbt unit test gives the seeds as fixture rows in CTEs: nothing to query at compile time -#}
+    {%- for relation in relations -%}
+        {%- if '__dbt__cte__' in (relation | string) -%}
             {{ return('unit test') }}
         {%- endif -%}
-        {%- do parts.append("select '" ~ seed ~ "' as seed, cast(r as " ~ dbt.type_string() ~ ") as line from "
-                            ~ ref(seed) ~ " as r") -%}
+        {%- do parts.append("select '" ~ relation.identifier ~ "' as seed, cast(r as " ~ dbt.type_string()
+                            ~ ") as line from " ~ relation ~ " as r") -%}
     {%- endfor -%}
     {%- set sql -%}
     select md5(string_agg(seed || ':' || line, '|' order by seed, line)) from ({{ parts | join(' union all ') }}) as rules
     {%- endset -%}
     {{ return(run_query(sql).columns[0].values()[0]) }}
+{%- endmacro %}
+
+{#- int_bounces_classified's `rules_version`: the digest of the bounce rule seeds, so a changed, added or
+    removed rule classifies every bounce again. -#}
+{% macro lh_bounce_rules_version() -%}
+    {{ return(lh_rows_digest([ref('bounce_reasons'), ref('bounce_status_codes'), ref('bounce_reply_codes'),
+                              ref('bounce_wording_rules'), ref('platform_bounce_codes')])) }}
 {%- endmacro %}

@@ -79,3 +79,33 @@ def test_next_day_build_equals_full_refresh(tmp_path: Path) -> None:
     assert len(got["intermediate.int_engagement_events"]) > 100
     differ = [name for name in got if got[name] != want[name]]
     assert not differ, f"the incremental build differs from a full refresh in {differ}"
+
+
+def test_address_verification_follows_its_lists_and_known_addresses(tmp_path: Path) -> None:
+    """int_address_verification verifies only new addresses on a daily run, so a changed list must make it
+    verify every address again, and an address no longer known must leave it: after both, the table is
+    the one a full refresh builds."""
+    generate(tmp_path / "d1", start=dt.date(2026, 8, 1), days=10, contacts=150, seed=5, malformed=False)
+    daily = tmp_path / "daily.duckdb"
+    ingest_step(tmp_path / "d1", daily)
+    transform_step(daily)
+    table = "intermediate.int_address_verification"
+    with duckdb.connect(str(daily)) as con:
+        email, domain = con.execute(
+            f"select email, domain from {table} where not is_disposable and is_valid_syntax order by email limit 1"
+        ).fetchone()
+        # the disposable list grows by that address's domain; an address that no longer exists anywhere
+        con.execute("insert into raw.ref_disposable_domains values (?, 'test', 'test')", [domain])
+        con.execute(f"insert into {table} select 'gone@nowhere.example', * exclude (email) from {table} "
+                    "order by email limit 1")
+    transform_step(daily)
+    with duckdb.connect(str(daily), read_only=True) as con:
+        assert con.execute(f"select is_disposable from {table} where email = ?", [email]).fetchone() == (True,)
+        assert con.execute(f"select count(*) from {table} where email = 'gone@nowhere.example'").fetchone() == (0,)
+        assert con.execute(
+            "select count(*) from intermediate.int_suppression_reasons where email = ? and reason = 'disposable'",
+            [email]).fetchone() == (1,)
+    full = tmp_path / "full.duckdb"
+    shutil.copy(daily, full)
+    transform_step(full, full_refresh=True, unit_tests=False)
+    assert tables(daily)[table] == tables(full)[table]
