@@ -380,3 +380,18 @@ def test_small_and_empty_windows(tmp_path: Path, contacts: int, days: int, start
             json.loads(json.loads(line)["Message"])
     for f in (tmp_path / "sendgrid" / "events").glob("*.json"):
         assert isinstance(json.loads(f.read_text()), list)
+
+
+def test_mailgun_events_are_api_pages_of_at_most_300_items(tmp_path: Path) -> None:
+    """The Events API returns at most 300 items a page: the window's events come as such pages, one response
+    per JSONL line, each with its paging links, and together they hold every event once, in time order."""
+    counts = generate(tmp_path, contacts=8000, days=30, start=dt.date(2026, 8, 1), seed=5)
+    (path,) = (tmp_path / "mailgun" / "events").glob("mailgun_events_*.jsonl")
+    pages = [json.loads(line) for line in path.read_text().splitlines()]
+    sizes = [len(p["items"]) for p in pages]
+    assert len(pages) > 2 and all(s == 300 for s in sizes[:-1]) and 0 < sizes[-1] <= 300
+    assert all(set(p["paging"]) >= {"next", "previous"} for p in pages)
+    items = [i for p in pages for i in p["items"]]
+    assert len(items) == counts["mailgun/events"]
+    assert len({(i["id"], int(i["timestamp"]) // 86400) for i in items}) == len(items)
+    assert [i["timestamp"] for i in items] == sorted(i["timestamp"] for i in items)

@@ -1,11 +1,14 @@
-"""Mailgun: one MessageEvents API page (all the window's events) and the permanent-failure webhooks, re-sent once.
+"""Mailgun: the window's Events API pages and the permanent-failure webhooks, re-sent once.
 
+The Events API returns at most 300 items a page (`limit` ≤ 300) and a `paging.next` link to follow: the pages
+are saved one response per line (`mailgun_events_<window>.jsonl`), as a poller that follows the links writes
+them. One page holding every event would be a single JSON value of gigabytes at a few million contacts
+(3.5 GB at 5 M), which no API returns and DuckDB cannot read (its limit for one JSON value is 2 GB).
 Mailgun retries a webhook on a slow answer, so the first two deliveries appear twice: duplicates on purpose.
 """
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
@@ -29,6 +32,7 @@ _QUARTERS = np.array([int(float(AFTER[k][1]) * 4) for k in range(len(NAMES))])
 PAGE_END = "], " + json.dumps({"paging": {
     "next": "https://api.mailgun.net/v3/mg.example.com/events/next",
     "previous": "https://api.mailgun.net/v3/mg.example.com/events/previous"}})[1:]
+PAGE_ITEMS = 300  # the Events API's largest page (`limit` ≤ 300)
 IP = "203.0.113.77"
 CHUNK_ROWS = 500_000  # items formatted per query
 
@@ -102,22 +106,26 @@ def write_mailgun(out: Path, emails_j: pa.Array, pop: Population, oc: Outcomes, 
         "mgm": per_message(draws.hex("mgm", oc.send[used], oc.contact[used], n=16), at_msg, rows),
         "subject": per_message(["Weekly news " + d for d in days], day_of, ev.msg),
         "link": dict_col(list(LINKS), oc.contact[ev.msg] % len(LINKS)),
+        "pos": rows,
     })
     con = connect()
-    path = out / "mailgun" / "events" / f"mailgun_events_{tag}.json"
+    path = out / "mailgun" / "events" / f"mailgun_events_{tag}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
+    # each item carries what goes around it: a page's opening before its first item, the page's end and a
+    # newline after its last one, ", " after the others
+    page_end = PAGE_END.replace("'", "''") + "\n"
+    line = (f"concat(CASE WHEN pos % {PAGE_ITEMS} = 0 THEN '{{\"items\": [' ELSE '' END, {_item_sql()}, "
+            f"CASE WHEN pos % {PAGE_ITEMS} = {PAGE_ITEMS - 1} OR pos = {len(tbl) - 1} THEN '{page_end}' ELSE ', ' END)")
     with open(path, "wb") as fh:
-        fh.write(b'{"items": [')
+        if not len(tbl):  # an empty window is one empty page
+            fh.write(('{"items": [' + PAGE_END + "\n").encode())
         for lo in range(0, len(tbl), CHUNK_ROWS):  # a chunk at a time: memory stays bounded
             con.register("ev", tbl.slice(lo, CHUNK_ROWS))
-            for _, items in stream_lines(con, f"SELECT 0 AS ts, concat({_item_sql()}, ', ') AS line FROM ev"):
+            for _, items in stream_lines(con, f"SELECT 0 AS ts, {line} AS line FROM ev"):
                 items.write(fh, 0, len(items))
             con.unregister("ev")
-        if len(tbl):
-            fh.seek(-2, io.SEEK_CUR)  # no ", " after the last item: the page's end goes over it
-        fh.write(PAGE_END.encode())
 
-    # webhook deliveries of the permanent failures, in the page's order; the first two are delivered twice
+    # webhook deliveries of the permanent failures, in the pages' order; the first two are delivered twice
     hard = np.nonzero((ev.kind == FAILED) & (oc.kind[ev.msg] == HARD_BOUNCE))[0]
     hard = np.concatenate([hard, hard[:2]])
     hooks = tbl.take(pa.array(hard, pa.int64()))
