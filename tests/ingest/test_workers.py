@@ -203,6 +203,26 @@ def test_small_files_of_a_source_share_a_commit(tmp_path, monkeypatch, group_row
     assert sum(closed) == commits
 
 
+def test_a_workers_duckdb_spills_under_the_runs_scratch_folder(tmp_path, monkeypatch):
+    """The reading DuckDB is in memory: left to itself it spills into `.tmp` under the working directory and
+    leaves that folder there. It spills under the run's scratch folder instead, a new one each run."""
+    monkeypatch.setenv("LIST_HYGIENE_INGEST_WORKERS", "2")
+    monkeypatch.setattr(workers, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(workers, "_executor", lambda n: ReadHere())
+    scratches = []
+    mkdtemp = workers.tempfile.mkdtemp
+    monkeypatch.setattr(workers.tempfile, "mkdtemp", lambda **kw: scratches.append(mkdtemp(**kw)) or scratches[-1])
+    monkeypatch.chdir(tmp_path)
+    spills = []
+    for run in ("one", "two"):
+        two_sources(tmp_path / run)
+        with duckdb.connect() as con:
+            ingest(con, tmp_path / run, loaded_at=LOADED_AT)
+        spills.append(workers._con.execute("select current_setting('temp_directory')").fetchone()[0])
+    assert [Path(s).parent for s in spills] == [Path(s) for s in scratches]
+    assert not Path(scratches[0]).exists()  # removed with the run's scratch folder
+
+
 def test_a_failing_lane_raises_its_error_from_ingest(tmp_path, monkeypatch):
     monkeypatch.setenv("LIST_HYGIENE_INGEST_WORKERS", "2")
     monkeypatch.setattr(workers, "PARALLEL_MIN_BYTES", 0)

@@ -99,21 +99,27 @@ class Parts:
 _con: duckdb.DuckDBPyConnection | None = None
 
 
-def _worker_con(threads: int) -> duckdb.DuckDBPyConnection:
+def _worker_con(threads: int, scratch: str) -> duckdb.DuckDBPyConnection:
+    """The worker's in-memory DuckDB. What it spills goes under this run's scratch folder (removed at the
+    end of the run): an in-memory database would otherwise spill into `.tmp` in the working directory (a
+    repository, an Airflow worker's home) and leave it there."""
     global _con
+    spill = os.path.join(scratch, f"duckdb-spill-{os.getpid()}")
     if _con is None:
-        config = paths.duckdb_config() | {"threads": threads}
+        config = paths.duckdb_config() | {"threads": threads, "temp_directory": spill}
         config["memory_limit"] = os.environ.get("LIST_HYGIENE_INGEST_WORKER_MEMORY", "1GB")
         _con = duckdb.connect(":memory:", config=config)
         _con.execute("set enable_progress_bar = false")
         loader.ensure_raw_schema(_con)
+    elif _con.execute("select current_setting('temp_directory')").fetchone()[0] != spill:
+        _con.execute(f"set temp_directory = '{spill}'")  # a later run in the same process (reading here)
     return _con
 
 
 def read_in_worker(job: loader.Job, loaded_at: datetime, scratch: str, settings: Settings, threads: int) -> Parts:
     """Runs in a worker: `read_file` into the in-memory raw tables, then everything out to Parquet parts."""
     settings.apply()
-    con = _worker_con(threads)
+    con = _worker_con(threads, scratch)
     table = SPECS[(job.platform, job.entity)].table
     parts = Parts(loader.Landed("loaded", None, 0, 0, []))
     start = job.span[0] if job.span else 0
