@@ -65,7 +65,8 @@ FILES: list[tuple[str, object]] = [
     ("pipedrive/persons/p.json", PIPEDRIVE_PERSONS),
     ("pipedrive/organizations/o.json", PIPEDRIVE_ORGS),
 ]
-LINEAGE = {"_file", "_file_id", "_loaded_at", "file_id", "file", "loaded_at", "source_file", "source_row"}
+LINEAGE = {"_file", "_file_id", "_loaded_at", "file_id", "file", "loaded_at", "source_file", "source_row",
+           "built_at"}  # built_at: when the dbt build that wrote the row started
 
 
 def land(data: Path, drops: list[list[tuple[int, int]]], con: duckdb.DuckDBPyConnection) -> None:

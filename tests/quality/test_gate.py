@@ -64,14 +64,55 @@ def test_duplicate_key_blocks(wh: Path) -> None:
     assert "@" not in msg.split("(e.g. ")[1].split("*")[0]  # addresses are masked
 
 
+# a row written by a build after the baseline gate run (int_email_events.built_at: when its build started)
+SINCE_BASELINE = "(select max(started_at) from ops.quality_gate_runs) + interval 1 second"
+
+
 def test_duplicate_event_key_blocks(wh: Path) -> None:
     """Event keys are dbt's to check (unique on int_email_events, where the events are stored; the
-    fct_email_events view shows the repeat too): a repeated one stops the sync."""
-    sql(wh, "insert into intermediate.int_email_events select * from intermediate.int_email_events limit 1")
+    fct_email_events view shows the repeat too): a build that writes a key again stops the sync, and keeps
+    stopping it until the key is gone (a failed run vouches for nothing)."""
+    sql(wh, "insert into intermediate.int_email_events select * replace "
+            f"({SINCE_BASELINE} as built_at) from intermediate.int_email_events limit 1")
     with duckdb.connect(str(wh)) as con:
         assert con.execute("select count(*) - count(distinct event_key) from marts.fct_email_events").fetchone()[0] == 1
+    for _ in range(2):  # the second run still fails: the first one vouched for nothing
+        msg = gate_fails(wh, dbt_tests=True)
+        assert re.search(r"dbt: test\.list_hygiene\.unique_in_new_rows_int_email_events_event_key\.\w+ failed; "
+                         r"observed 1 failing rows", msg), msg
+    with duckdb.connect(str(wh), read_only=True) as con:
+        runs = con.execute("select run_id, passed, with_dbt_tests from ops.quality_gate_runs order by started_at").fetchall()
+    assert runs == [("baseline", True, True), ("corrupted", False, True), ("corrupted", False, True)]
+
+
+def test_event_tables_are_checked_on_the_rows_built_since_the_last_passing_gate(wh: Path) -> None:
+    """The daily gate reads the event tables' keys and addresses for the rows built since its last passing
+    run (docs/quality-and-audit.md, "New rows"): rows built before were checked then, and only dbt writes
+    these tables. A row put in by hand with an old `built_at` is outside that; every row is checked without a
+    passing run, and on demand."""
+    from list_hygiene.dbt_runner import run_dbt
+
+    sql(wh, "insert into intermediate.int_email_events select * from intermediate.int_email_events limit 1")
+    run_gate(wh, "daily", notify=False, freshness=False)  # the baseline run vouched for that built_at
+    every_row = run_dbt(["test", "--select", "int_email_events,test_type:data"], wh, vars={"lh_test_all_rows": True},
+                        raise_on_failure=False)
+    failed = [f["node"] for f in every_row.failures]
+    assert len(failed) == 1 and failed[0].startswith("test.list_hygiene.unique_in_new_rows_int_email_events_event_key")
+
+    sql(wh, "delete from ops.quality_gate_runs")  # no run to vouch for anything: every row
     msg = gate_fails(wh, dbt_tests=True)
-    assert re.search(r"dbt: test\.list_hygiene\.unique_int_email_events_event_key\.\w+ failed; observed 1 failing rows", msg)
+    assert "unique_in_new_rows_int_email_events_event_key" in msg
+
+    # an address of a newly built event that is no contact
+    sql(wh, "delete from intermediate.int_email_events where rowid = (select max(rowid) from intermediate.int_email_events)",
+        "insert into ops.quality_gate_runs values ('ok', now()::timestamp - interval 1 minute, "
+        "now()::timestamp - interval 1 minute, true, true)",
+        "insert into intermediate.int_email_events select * replace ('nobody@example.invalid' as email, "
+        "'new-key-1' as event_key, now()::timestamp as built_at) from intermediate.int_email_events limit 1")
+    msg = gate_fails(wh, dbt_tests=True)
+    assert re.search(r"relationships_in_new_rows_int_email_events_email__email__ref_dim_contacts_\.\w+ failed; "
+                     r"observed 1 failing rows", msg), msg
+    assert "unique_in_new_rows" not in msg
 
 
 def test_duplicate_contact_key_blocks(wh: Path) -> None:

@@ -77,7 +77,8 @@ typed as (
         d.url,
         d.source_file,
         d.source_row,
-        d.loaded_at
+        d.loaded_at,
+        {{ lh_built_at() }} as built_at
     from deduplicated as d
     left join event_map as m
         on d.platform = m.platform

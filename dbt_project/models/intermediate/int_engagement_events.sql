@@ -167,5 +167,6 @@ select
     machine_reason,
     machine_reason is null as is_human,
     loaded_at,
-    '{{ policy }}' as policy_vars
+    '{{ policy }}' as policy_vars,
+    {{ lh_built_at() }} as built_at
 from final

@@ -568,20 +568,31 @@ RESULTS_DDL = """create table if not exists ops.quality_results (
     run_id varchar, suite varchar, expectation varchar, success boolean, observed_value varchar,
     severity varchar, source varchar, checked_at timestamp)"""
 
+# one row per gate run: the data tests of the large event tables check only the rows built since the newest
+# run that passed with its dbt tests (dbt_project/macros/new_rows.sql reads started_at from here)
+RUNS_DDL = """create table if not exists ops.quality_gate_runs (
+    run_id varchar, started_at timestamp, finished_at timestamp, passed boolean, with_dbt_tests boolean)"""
+
 ALERTS_DDL = """create table if not exists ops.deliverability_alerts (
     run_id varchar, platform varchar, campaign_id varchar, list_id varchar, metric varchar, value double,
     threshold double, level varchar, sends bigint, alerted_at timestamp)"""
 
 
 def store_results(
-    con: duckdb.DuckDBPyConnection, report: GateReport, metrics: list[tuple[str, str, float]] | None = None
+    con: duckdb.DuckDBPyConnection, report: GateReport, metrics: list[tuple[str, str, float]] | None = None,
+    started_at: datetime | None = None, with_dbt_tests: bool = False,
 ) -> None:
+    """Everything the run found, and the run itself (`started_at`, UTC; `with_dbt_tests`: the dbt data
+    tests ran, so a passing run vouches for every row built before it started)."""
     con.execute("create schema if not exists ops")
     con.execute(RESULTS_DDL)
     con.execute("alter table ops.quality_results add column if not exists threshold varchar")
     con.execute(METRICS_DDL)
     con.execute(ALERTS_DDL)
+    con.execute(RUNS_DDL)
     now = datetime.now(UTC).replace(tzinfo=None)
+    con.execute("insert into ops.quality_gate_runs values (?,?,?,?,?)",
+                [report.run_id, started_at or now, now, report.passed, with_dbt_tests])
     con.executemany(
         """insert into ops.quality_results
            (run_id, suite, expectation, success, observed_value, severity, source, checked_at, threshold)
@@ -655,6 +666,7 @@ def run_gate(
         raise RuntimeError("run_gate called while a spawned process imports the main module: guard the script's "
                            "top level with `if __name__ == '__main__':`")
     started = time.perf_counter()
+    started_at = datetime.now(UTC).replace(tzinfo=None)  # before dbt reads anything: see store_results
     warehouse = Path(warehouse).resolve()
     out_dir = output_dir_for(warehouse) / "quality"
     knobs = thresholds(overrides)
@@ -691,7 +703,7 @@ def run_gate(
         for a in report.alerts
     )
     with duckdb.connect(str(warehouse), config=duckdb_config()) as con:
-        store_results(con, report, metrics)
+        store_results(con, report, metrics, started_at=started_at, with_dbt_tests=dbt_tests)
     for a in report.alerts:
         log.warning(
             "DELIVERABILITY %s: %s %s %s = %.2f%% (line %.2f%%) over %d sends — reported, sync not blocked",
