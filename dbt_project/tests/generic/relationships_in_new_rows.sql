@@ -1,7 +1,8 @@
 {#- `relationships` for the rows built since the last passing gate (`built_at`, macros/new_rows.sql): every
     value of those rows is in `to`.`field`. The rows built earlier were checked when that gate passed; what
-    could break them since is `to` losing values, which `to`'s own tests and its sources' coverage tests
-    watch. Without a passing gate every row is checked: the same as `relationships`. -#}
+    could break them since is `to` losing values, which a test of one row per value watches in full (for the
+    event stream's addresses: int_contact_platform_activity.email → dim_contacts). Without a passing gate
+    every row is checked: the same as `relationships`. -#}
 {% test relationships_in_new_rows(model, column_name, to, field, built_at='built_at') %}
 {%- set since = lh_new_rows_since() %}
 with child as (
