@@ -407,3 +407,23 @@ def test_gate_memory_cap_is_set_at_run_time_and_keeps_dbt_partial_parse(wh: Path
     assert "set memory_limit = '1GB'" in runs[1] and "set memory_limit" not in runs[2]
     for later in runs[1:]:
         assert "Partial parsing enabled, no changes found" in later, later[:2000]
+
+
+def test_gate_memory_cap_reaches_the_test_queries(wh: Path, tmp_path: Path, monkeypatch) -> None:
+    """The hook's cap holds on the cursors dbt runs the tests on: dbt-duckdb applies the profile's `settings`
+    again to every cursor, so a `memory_limit` there undid the gate's cap without a word (the gate peaked at
+    4.5 GiB at 1.5 M contacts instead of 3.8). A cap far too small for a grouping query makes it fail."""
+    from list_hygiene.dbt_runner import run_dbt
+
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "dbt_target"))
+    monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "dbt_logs"))
+    # two million more events built after the baseline run: enough keys for the check to need memory
+    sql(wh, "insert into intermediate.int_email_events select e.* replace ('synthetic:' || r.range as event_key, "
+            f"{SINCE_BASELINE} as built_at) from (select * from intermediate.int_email_events limit 1) as e, "
+            "range(2000000) as r")
+    args = ["test", "--select", "int_email_events,test_name:unique_in_new_rows"]
+    assert run_dbt(args, wh, raise_on_failure=False).success
+    with gate._dbt_memory_limit("1MB"):
+        starved = run_dbt(args, wh, raise_on_failure=False)
+    assert [n["status"] for n in starved.failures] == ["error"]
+    assert "Out of Memory" in starved.failures[0]["message"]

@@ -346,8 +346,9 @@ def _size_bytes(value: str) -> float | None:
 def gate_memory_limit() -> str:
     """DuckDB's memory cap for the dbt tests while the GX process runs: LIST_HYGIENE_GATE_MEMORY_LIMIT, else
     2GB, or the warehouse-wide LIST_HYGIENE_DUCKDB_MEMORY_LIMIT when that is smaller. The two processes'
-    peaks add up: at 1 M contacts the gate peaked at 4.25 GiB with the usual 3GB and 3.39 GiB with 2GB, in
-    the same 25 s (the tests are hash aggregates that fit)."""
+    peaks add up. At 1.5 M contacts the gate peaked at 4.50-4.60 GiB while this cap did not reach dbt's cursors
+    (the profile's `settings` were applied again to each; its cap is a `config_options` entry now) and at
+    3.77-3.83 GiB once it did (docs/quality-and-audit.md)."""
     explicit = os.environ.get(MEMORY_ENV, "").strip()
     if explicit:
         return explicit
