@@ -395,3 +395,38 @@ def test_mailgun_events_are_api_pages_of_at_most_300_items(tmp_path: Path) -> No
     assert len(items) == counts["mailgun/events"]
     assert len({(i["id"], int(i["timestamp"]) // 86400) for i in items}) == len(items)
     assert [i["timestamp"] for i in items] == sorted(i["timestamp"] for i in items)
+
+
+# ------------------------------------------------------------------ send cadence
+def test_newsletter_cadence_spreads_the_average_over_the_weeks() -> None:
+    from list_hygiene.generate.model import MC, NEWSLETTER_WEEKDAY, SES, SG, newsletter_weekdays
+
+    for p in (SG, MC, SES):
+        # one a week: the platform's own weekday, every week (the cadence of the bundled samples)
+        assert all(newsletter_weekdays(p, w, 1) == {NEWSLETTER_WEEKDAY[p]} for w in range(2900, 2960))
+        # 1.75 a week: 7 in every 4 weeks, never fewer than 1 or more than 2 in a week, the own day always one
+        per_week = [newsletter_weekdays(p, w, 1.75) for w in range(2900, 2960)]
+        assert all(NEWSLETTER_WEEKDAY[p] in days and 1 <= len(days) <= 2 for days in per_week)
+        assert all(sum(len(d) for d in per_week[i:i + 4]) == 7 for i in range(0, 56, 4))
+        assert newsletter_weekdays(p, 2901, 7) == set(range(7))
+    for bad in (0.5, 8):
+        with pytest.raises(ValueError, match="newsletters per week"):
+            newsletter_weekdays(SG, 2900, bad)
+
+
+def test_a_faster_cadence_sends_more_and_its_drops_still_add_up(tmp_path: Path) -> None:
+    """--newsletters-per-week 1.75 is the benchmark's ~30 events per contact per quarter: more newsletter sends
+    (one campaign each), the same contacts, and a follow-up drop continues the longer window exactly."""
+    kw = {"contacts": 400, "seed": 3, "scenarios": False, "malformed": False}
+    slow = generate(tmp_path / "slow", start=dt.date(2026, 8, 1), days=28, **kw)
+    fast = generate(tmp_path / "fast", start=dt.date(2026, 8, 1), days=28, newsletters_per_week=1.75, **kw)
+    assert fast["hubspot/contacts"] == slow["hubspot/contacts"]
+    assert fast["mailchimp/campaigns"] >= slow["mailchimp/campaigns"] + 3  # three more Mailchimp newsletters
+    ratio = sum(fast[k] for k in ("sendgrid/events", "ses/events", "mailchimp/email_activity")) / sum(
+        slow[k] for k in ("sendgrid/events", "ses/events", "mailchimp/email_activity"))
+    assert 1.3 < ratio < 1.9
+    generate(tmp_path / "d1", start=dt.date(2026, 8, 1), days=20, newsletters_per_week=1.75, **kw)
+    generate(tmp_path / "d2", start=dt.date(2026, 8, 21), days=8, newsletters_per_week=1.75, **kw)
+    key = lambda e: e["sg_event_id"]  # noqa: E731
+    parts = sendgrid_events(tmp_path / "d1") + sendgrid_events(tmp_path / "d2")
+    assert sorted(map(key, parts)) == sorted(map(key, sendgrid_events(tmp_path / "fast")))

@@ -71,11 +71,14 @@ def _executor() -> ThreadPoolExecutor | _Inline:
 
 
 def generate(out: Path, contacts: int = 300, days: int = 115, start: dt.date = dt.date(2026, 8, 1), seed: int = 7,
-             scenarios: bool = True, malformed: bool = True, full: bool | None = None) -> dict[str, int]:
+             scenarios: bool = True, malformed: bool = True, full: bool | None = None,
+             newsletters_per_week: float = 1) -> dict[str, int]:
     """Write one drop of exports for [start, start + days) under `out`; return rows written per platform/entity.
 
     `full`: whether the snapshot exports hold every record or only those changed in the window; by default full
     for a first drop (starting on or before FIRST_DROP), changed-only for a follow-up drop.
+    `newsletters_per_week`: send cadence of the SendGrid, Mailchimp and SES newsletters (model.build_sends); 1
+    gives about 20 events per contact per quarter, 2 about 30. A follow-up drop must use its first drop's cadence.
     """
     if days < 1 or contacts < 0:
         raise ValueError("days must be >= 1 and contacts >= 0")
@@ -84,7 +87,7 @@ def generate(out: Path, contacts: int = 300, days: int = 115, start: dt.date = d
     rows = sc.scenario_rows() if scenarios else []
     pop = build_population(contacts, seed, rows)
     first_day = min(day_number(SIM_ORIGIN), day_number(start) - 30)
-    sends = build_sends(first_day, day_number(start) + days, seed)
+    sends = build_sends(first_day, day_number(start) + days, seed, newsletters_per_week)
     scripted = sc.scripts(pop.n_random) if scenarios else None
     with _executor() as pool:  # the writers spend their time in DuckDB and numpy, which run without the GIL
         more = pool.submit(write_more, out, pop, start, days, seed, win.full)  # its own senders: needs the population

@@ -29,8 +29,12 @@ def generate_command(
         "--full/--changed-only", help="CRM and audience snapshots with every record, or only the records changed "
         f"in the window. Default: every record for a first drop (start on or before {FIRST_DROP}), the changed "
         "ones for a later start (an incremental drop).")] = None,
+    newsletters_per_week: Annotated[float, typer.Option(
+        "--newsletters-per-week", min=1, max=7,
+        help="Send cadence: weekdays on which SendGrid, Mailchimp and SES each mail their newsletter (1: about 20 "
+        "events per contact per quarter, 2: about 30). A later drop must use the earlier drop's cadence.")] = 1,
 ) -> None:
     """Write seeded platform exports for [start, start + days) to OUT/<platform>/<entity>/ (deterministic)."""
     counts = generate(Path(out), contacts=contacts, days=days, start=dt.date.fromisoformat(start), seed=seed,
-                      full=full)
+                      full=full, newsletters_per_week=newsletters_per_week)
     print(json.dumps(counts, indent=2, sort_keys=True))

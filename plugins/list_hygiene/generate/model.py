@@ -8,6 +8,7 @@ and consecutive windows (incremental drops) add up to one longer window. No wall
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -334,14 +335,31 @@ class Sends:
         return len(self.ts)
 
 
-def build_sends(first_day: int, end_day: int, seed: int) -> Sends:
-    """Every send of every platform with a calendar day in [first_day, end_day), sorted by (ts, platform)."""
+def newsletter_weekdays(platform: int, week: int, per_week: float) -> frozenset[int]:
+    """The weekdays (0 = Monday) a platform sends its newsletter on in week `week` (Monday-based week number).
+
+    `per_week` newsletters a week on average: week w has floor((w + 1) * per_week) - floor(w * per_week) of them
+    (1.5: one and two in turn), on the platform's own day and then spread over the week."""
+    if not 1 <= per_week <= 7:
+        raise ValueError(f"newsletters per week must be from 1 to 7, not {per_week}")
+    k = math.floor((week + 1) * per_week + 1e-9) - math.floor(week * per_week + 1e-9)
+    return frozenset((NEWSLETTER_WEEKDAY[platform] + j * 7 // k) % 7 for j in range(k))
+
+
+def build_sends(first_day: int, end_day: int, seed: int, newsletters_per_week: float = 1) -> Sends:
+    """Every send of every platform with a calendar day in [first_day, end_day), sorted by (ts, platform).
+
+    `newsletters_per_week`: the send cadence. Each of SendGrid, Mailchimp and SES mails its newsletter audience
+    this many times a week on average (newsletter_weekdays); the series (SendGrid, Mailchimp) keep their 28-day
+    rhythm. A drop that continues an earlier one must use the same cadence (a send's outcome depends on the send,
+    not on the window)."""
     rows = []
     for d in range(first_day, end_day):
         weekday = (d + 3) % 7
+        week = (d + 3) // 7
         date = dt.date(1970, 1, 1) + dt.timedelta(days=d)
         for p in (SG, MC, SES):
-            if weekday == NEWSLETTER_WEEKDAY[p]:
+            if weekday in newsletter_weekdays(p, week, newsletters_per_week):
                 rows.append((d * DAY + NEWSLETTER_HOUR[p] * 3600, p, d, 0, 0, d,
                              f"{PLATFORM_BRAND[p]} {date.isoformat()}", f"digest-{date:%Y%m%d}"))
             for k, off in enumerate(SERIES_STEPS if p in SERIES_ANCHOR else ()):
