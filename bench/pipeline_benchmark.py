@@ -232,7 +232,8 @@ def _model_times(path: Path) -> list[dict[str, Any]]:
 def generate(out: Path, contacts: int, days: int, start: dt.date, seed: int, cadence: float) -> dict[str, Any]:
     """`list-hygiene generate` in a child process: wall time, peak RSS and the rows it reports."""
     exe = Path(sys.executable).with_name("list-hygiene")
-    usage = subprocess.run([str(exe), "generate", "--help"], capture_output=True, text=True).stdout
+    usage = subprocess.run([str(exe), "generate", "--help"], capture_output=True, text=True,
+                           env={**os.environ, "COLUMNS": "400"}).stdout  # wide: rich shortens long option names
     where = ["--out", str(out)] if "--out" in usage else [str(out)]  # the option, or the older positional
     cmd = [str(exe), "generate", *where, "--contacts", str(contacts), "--days", str(days),
            "--start", start.isoformat(), "--seed", str(seed)]

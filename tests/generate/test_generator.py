@@ -430,3 +430,19 @@ def test_a_faster_cadence_sends_more_and_its_drops_still_add_up(tmp_path: Path) 
     key = lambda e: e["sg_event_id"]  # noqa: E731
     parts = sendgrid_events(tmp_path / "d1") + sendgrid_events(tmp_path / "d2")
     assert sorted(map(key, parts)) == sorted(map(key, sendgrid_events(tmp_path / "fast")))
+
+
+def test_the_command_line_takes_the_cadence(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from list_hygiene.cli import app
+
+    args = ["generate", "--out", str(tmp_path / "{}"), "--contacts", "60", "--days", "14", "--start", "2026-09-01",
+            "--seed", "2"]
+    slow = CliRunner().invoke(app, [a.format("slow") for a in args])
+    fast = CliRunner().invoke(app, [a.format("fast") for a in args] + ["--newsletters-per-week", "3"])
+    assert slow.exit_code == 0 and fast.exit_code == 0, slow.output + fast.output
+    campaigns = [json.loads(r.output[r.output.index("{"):])["mailchimp/campaigns"] for r in (slow, fast)]
+    assert campaigns[1] > campaigns[0]
+    bad = CliRunner().invoke(app, [a.format("bad") for a in args] + ["--newsletters-per-week", "9"])
+    assert bad.exit_code != 0

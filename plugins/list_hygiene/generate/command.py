@@ -31,8 +31,8 @@ def generate_command(
         "ones for a later start (an incremental drop).")] = None,
     newsletters_per_week: Annotated[float, typer.Option(
         "--newsletters-per-week", min=1, max=7,
-        help="Send cadence: weekdays on which SendGrid, Mailchimp and SES each mail their newsletter (1: about 20 "
-        "events per contact per quarter, 2: about 30). A later drop must use the earlier drop's cadence.")] = 1,
+        help="Send cadence: newsletters a week from each of SendGrid, Mailchimp and SES, on average (1: about 20 "
+        "events per contact per quarter; 1.75: about 30). A later drop must use the earlier drop's cadence.")] = 1,
 ) -> None:
     """Write seeded platform exports for [start, start + days) to OUT/<platform>/<entity>/ (deterministic)."""
     counts = generate(Path(out), contacts=contacts, days=days, start=dt.date.fromisoformat(start), seed=seed,
