@@ -40,7 +40,9 @@ touched as (
 
 ),
 
-events as (
+-- read twice (the per-pair counts, the ranked sends), joined each time: materialised, the touched pairs'
+-- events (half the history on a newsletter day) cost more than the two joins
+events as {{ lh_inline_cte() }} (
 
     select e.*
     from all_events as e
@@ -88,18 +90,6 @@ human as {{ lh_inline_cte() }} (
 
 ),
 
-send_stats as (
-
-    select
-        email,
-        platform,
-        count(*) as sends,
-        min(occurred_at) as first_send_at,
-        max(occurred_at) as last_send_at
-    from sends
-    group by email, platform
-
-),
 
 human_stats as (
 
@@ -152,15 +142,6 @@ machine_stats as (
 
 ),
 
-delivery_stats as (
-
-    select email, platform, count(*) as deliveries
-    from events
-    where event_type = 'delivered'
-    group by email, platform
-
-),
-
 engaged_messages as (
 
     select distinct platform, message_id, email
@@ -199,11 +180,16 @@ sends_since as (
 
 ),
 
+-- every per-pair count and bound in one pass over the events
 pairs as (
 
     select
         email,
         platform,
+        count(case when event_type = 'send' then 1 end) as sends,
+        min(case when event_type = 'send' then occurred_at end) as first_send_at,
+        max(case when event_type = 'send' then occurred_at end) as last_send_at,
+        count(case when event_type = 'delivered' then 1 end) as deliveries,
         min(occurred_at) as first_event_at,
         max(occurred_at) as last_event_at,
         max(loaded_at) as loaded_at
@@ -217,14 +203,14 @@ final as (
     select
         p.email,
         p.platform,
-        coalesce(s.sends, 0) as sends,
-        coalesce(d.deliveries, 0) as deliveries,
+        p.sends,
+        p.deliveries,
         coalesce(h.human_opens, 0) as human_opens,
         coalesce(h.human_clicks, 0) as human_clicks,
         coalesce(m.machine_opens_discarded, 0) as machine_opens_discarded,
         coalesce(m.machine_clicks_discarded, 0) as machine_clicks_discarded,
-        s.first_send_at,
-        s.last_send_at,
+        p.first_send_at,
+        p.last_send_at,
         h.last_human_engagement_at,
         coalesce(ss.sends_since_last_engagement, 0) as sends_since_last_engagement,
         coalesce(l.last_n_sends, 0) as last_n_sends,
@@ -235,8 +221,6 @@ final as (
         p.loaded_at,
         '{{ policy }}' as policy_vars
     from pairs as p
-    left join send_stats as s on p.email = s.email and p.platform = s.platform
-    left join delivery_stats as d on p.email = d.email and p.platform = d.platform
     left join human_stats as h on p.email = h.email and p.platform = h.platform
     left join human_scores as hs on p.email = hs.email and p.platform = hs.platform
     left join machine_stats as m on p.email = m.email and p.platform = m.platform
