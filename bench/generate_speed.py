@@ -1,7 +1,7 @@
 """How fast does the generator write events? (issue 8 asks for >= 1 M events/s at scale)
 
     .venv/bin/python bench/generate_speed.py [--contacts 100000] [--days 30] [--seed 7] [--runs 1]
-                                             [--workers N] [--stages]
+                                             [--workers N] [--stages] [--newsletters-per-week 1.75]
 
 Prints rows per platform/entity, the wall time of a whole `generate` call (after a small warm-up run that
 pays for imports and DuckDB's first query) and events written per second. "Events" are the
@@ -49,6 +49,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--workers", type=int, default=gen.WORKERS)
+    ap.add_argument("--newsletters-per-week", type=float, default=1.75,
+                    help="send cadence (pipeline_benchmark.py's default: ~30 events per contact per quarter)")
     ap.add_argument("--stages", action="store_true", help="one thread; print each step's wall and CPU time")
     args = ap.parse_args()
     gen.WORKERS = 1 if args.stages else args.workers
@@ -63,7 +65,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             t0, r0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
             counts = generate(Path(tmp), contacts=args.contacts, days=args.days,
-                              start=dt.date.fromisoformat(args.start), seed=args.seed)
+                              start=dt.date.fromisoformat(args.start), seed=args.seed,
+                              newsletters_per_week=args.newsletters_per_week)
             secs, r1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF)
             size = sum(p.stat().st_size for p in Path(tmp).rglob("*") if p.is_file())
         # user and system CPU apart: the kernel's share (page cache copies of the files, page faults on fresh memory)
