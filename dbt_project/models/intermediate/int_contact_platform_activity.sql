@@ -40,8 +40,8 @@ touched as (
 
 ),
 
--- read twice (the per-pair counts, the ranked sends), joined each time: materialised, the touched pairs'
--- events (half the history on a newsletter day) cost more than the two joins
+-- read by two CTEs (the per-pair counts, the ranked sends), each joining again: materialising the touched
+-- pairs' events (half the history on a newsletter day) cost more than the second join (docs/scaling.md §1)
 events as {{ lh_inline_cte() }} (
 
     select e.*
@@ -89,7 +89,6 @@ human as {{ lh_inline_cte() }} (
         and g.occurred_at <= a.as_of_at
 
 ),
-
 
 human_stats as (
 
