@@ -242,3 +242,14 @@ def test_cyclic_gc_is_off_while_a_file_is_read_and_as_before_after(tmp_path, con
     finally:
         (gc.enable if was else gc.disable)()
     assert during and not any(during)
+
+
+def test_invalid_utf8_is_found_in_the_field_that_holds_it() -> None:
+    """The whole record is tested at once; the field is named only when the record holds undecodable bytes."""
+    from list_hygiene.ingest.validate import has_invalid_utf8
+
+    assert has_invalid_utf8(["10001", "ana@example.com", ""]) is None
+    assert has_invalid_utf8(["10001", "zoë@example.com", "Müller"]) is None  # decodable, not ASCII
+    undecodable = b"M\xfcller".decode("utf-8", "surrogateescape")
+    assert has_invalid_utf8(["10001", "zoë@example.com", undecodable, "x"]) == 2
+    assert has_invalid_utf8([undecodable, undecodable]) == 0

@@ -119,6 +119,9 @@ def _fmt(bound: float | None) -> str:
 
 def has_invalid_utf8(values: list[str]) -> int | None:
     """Index of the first value holding undecodable bytes (read with surrogateescape), else None."""
+    joined = "".join(values)  # one test for the whole record: almost every record is plain ASCII
+    if joined.isascii() or not _SURROGATE.search(joined):
+        return None
     for i, v in enumerate(values):
         if v and _SURROGATE.search(v):
             return i
