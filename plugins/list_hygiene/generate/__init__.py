@@ -78,7 +78,7 @@ def generate(out: Path, contacts: int = 300, days: int = 115, start: dt.date = d
     `full`: whether the snapshot exports hold every record or only those changed in the window; by default full
     for a first drop (starting on or before FIRST_DROP), changed-only for a follow-up drop.
     `newsletters_per_week`: send cadence of the SendGrid, Mailchimp and SES newsletters (model.build_sends); 1
-    gives about 20 events per contact per quarter, 2 about 30. A follow-up drop must use its first drop's cadence.
+    gives about 20 events per contact per quarter, 1.75 about 30. A follow-up drop must use its first drop's cadence.
     """
     if days < 1 or contacts < 0:
         raise ValueError("days must be >= 1 and contacts >= 0")
