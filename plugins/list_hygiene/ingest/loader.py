@@ -305,14 +305,9 @@ def _load_csv(path: Path, spec: SourceSpec, sink: _Sink, path_values: dict,
         sink.note_extra(header[i] for i in extra_idx)
         mapped = [(f, by_label.get(f.source)) for f in spec.fields if f.source]
         derived = (spec.derived({}, header) if spec.derived else {}) | path_values
-        # each field's column (or None), unless a derived value stands in for it: spec.fields order
+        # per field, in spec.fields order: its column (or None), unless a derived value stands in for it
         columns = {f.name: i for f, i in mapped}
         plan = [(None, derived[f.name]) if f.name in derived else (columns.get(f.name), None) for f in spec.fields]
-
-        def values_of(row: list[str]) -> dict[str, str | None]:
-            values = {f.name: (row[i] or None) if i is not None else None for f, i in mapped}
-            values.update(derived)
-            return values
         n = 0
         while True:
             n += 1
@@ -336,17 +331,20 @@ def _load_csv(path: Path, spec: SourceSpec, sink: _Sink, path_values: dict,
                 sink.reject(n, 0, name, f"invalid UTF-8 in field '{header[bad]}'", raw_text)
                 continue
             extra = {header[i]: row[i] for i in extra_idx if row[i] != ""} or None
-            if batch is not None:  # the values as a list; the dict only for a record DuckDB hands back
-                batch.add([(row[i] or None) if i is not None else const for i, const in plan],
-                          json.dumps(extra, ensure_ascii=False) if extra else None, n, 0,
-                          (n, values_of, row, extra, raw_text))
+            values = [(row[i] or None) if i is not None else const for i, const in plan]
+            if batch is not None:
+                batch.add(values, json.dumps(extra, ensure_ascii=False) if extra else None, n, 0,
+                          (n, values, extra, raw_text))
                 continue
-            _csv_record(n, values_of(row), extra, raw_text, sink)
+            _csv_record(n, values, extra, raw_text, sink)
         if batch is not None:
             batch.flush()
 
 
-def _csv_record(n: int, values: dict[str, str | None], extra: dict | None, raw_text: str, sink: _Sink) -> None:
+def _csv_record(n: int, field_values: list[str | None], extra: dict | None, raw_text: str, sink: _Sink) -> None:
+    """The Python checks for one CSV record (`field_values` in spec.fields order): load or quarantine it. On the
+    fast path only for the records DuckDB hands back, so the dict is built for those alone."""
+    values = {f.name: v for f, v in zip(sink.spec.fields, field_values, strict=True)}
     try:
         sink.check(values)
     except RowProblem as p:
@@ -775,7 +773,7 @@ def _read_file(con: duckdb.DuckDBPyConnection, job: Job, loaded_at: datetime,
             load_json(batched=fast)
         elif fast:
             _load_csv(path, spec, sink, path_values, fast_path.ColumnBatch(
-                con, spec, sink, lambda unit: _csv_record(unit[0], unit[1](unit[2]), *unit[3:], sink), BATCH_ROWS))
+                con, spec, sink, lambda unit: _csv_record(*unit, sink), BATCH_ROWS))
         else:
             {"csv": _load_csv, "mail": _load_mail}[spec.format](path, spec, sink, path_values)
         sink.flush()
