@@ -90,10 +90,16 @@ def plain_address(col: str) -> str:
 # strings too: a false alarm only sends the document to Python. Whitespace may also be escaped (\n, \r, \t): JSON
 # held in a string of the document is then covered as well.
 _WS = r"(?:[ \t\r\n]|\\[nrt])*"
+# And numbers the two write differently as text (a number in a text field or in `_extra`): Python's repr
+# switches to an exponent at 1e16 and below 1e-4 (1e+16, 1e-05), DuckDB at other sizes (10000000000000000.0,
+# 0.00001, 2e22), and 1e400 is inf in Python. A number written with an exponent, with 16 or more digits before
+# its point, or starting 0.0000 goes to Python.
+_ODD_NUMBER = r"-?(?:[0-9]+(?:\.[0-9]+)?[eE]|[0-9]{16,}\.|0\.0000)"
 # One pattern per character the odd text follows: RE2 searches faster from a literal first character than from
 # a class, and the one pattern with `[\[:,]` took twice as long (0.42 against 0.21 s per 320 k SendGrid
 # events, one thread; the same matches on 20 k random strings of JSON punctuation).
-_ODD_JSON = [rf",{_WS}[\]}}]", *(rf"\{c}{_WS}[-+]?(?:[iI][nN][fF]|[nN][aA][nN])" for c in "[:,")]
+_ODD_JSON = [rf",{_WS}[\]}}]",
+             *(rf"\{c}{_WS}(?:[-+]?(?:[iI][nN][fF]|[nN][aA][nN])|{_ODD_NUMBER})" for c in "[:,")]
 _MAX_OPENERS = 400  # more `[`/`{` than this and Python's json.loads might run out of recursion
 
 
