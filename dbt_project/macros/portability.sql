@@ -42,6 +42,20 @@
 {%- endmacro %}
 
 
+{#- The n-th largest non-null value of a group (an aggregate; NULL when the group has fewer). DuckDB keeps the n
+    largest in each group's state: at 1 M contacts the 5th-latest send per address took 1.1 s this way against
+    3.3 s for a row_number() window over every send (docs/scaling.md §1). -#}
+{% macro lh_nth_largest(column, n) -%}
+    {{ return(adapter.dispatch('lh_nth_largest', 'list_hygiene')(column, n)) }}
+{%- endmacro %}
+{% macro default__lh_nth_largest(column, n) -%}
+    (array_agg({{ column }} order by {{ column }} desc) filter (where {{ column }} is not null))[{{ n }}]
+{%- endmacro %}
+{% macro duckdb__lh_nth_largest(column, n) -%}
+    max({{ column }}, {{ n }})[{{ n }}]
+{%- endmacro %}
+
+
 {#- Split text on a delimiter into rows (one per part). -#}
 {% macro lh_split_to_rows(column, delimiter) -%}
     {{ return(adapter.dispatch('lh_split_to_rows', 'list_hygiene')(column, delimiter)) }}

@@ -78,12 +78,9 @@ per_address as (
 
 ),
 
-sends_ranked as (
+sends as (
 
-    select
-        email,
-        occurred_at,
-        row_number() over (partition by email order by occurred_at desc) as recency_rank
+    select email, occurred_at
     from events
     where event_type = 'send'
 
@@ -98,8 +95,9 @@ send_counts as (
         -- would count the same sends as no engagement at all
         sum(case when p.last_human_engagement_at is null or r.occurred_at > p.last_human_engagement_at
             then 1 else 0 end) as sends_since_last_engagement,
-        max(case when r.recency_rank = {{ var('disengagement_sends') }} then r.occurred_at end) as nth_last_send_at
-    from sends_ranked as r
+        -- the time of the N-th latest send (an aggregate, not a window ranking every send)
+        {{ lh_nth_largest('r.occurred_at', var('disengagement_sends')) }} as nth_last_send_at
+    from sends as r
     inner join per_address as p
         on r.email = p.email
     group by r.email
