@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from list_hygiene.ingest import ingest
+from list_hygiene.ingest.validate import has_invalid_utf8
 
 HUBSPOT_HEADER = "Record ID,Email,First Name,Last Name,Create Date,Last Modified Date"
 
@@ -246,8 +247,6 @@ def test_cyclic_gc_is_off_while_a_file_is_read_and_as_before_after(tmp_path, con
 
 def test_invalid_utf8_is_found_in_the_field_that_holds_it() -> None:
     """The whole record is tested at once; the field is named only when the record holds undecodable bytes."""
-    from list_hygiene.ingest.validate import has_invalid_utf8
-
     assert has_invalid_utf8(["10001", "ana@example.com", ""]) is None
     assert has_invalid_utf8(["10001", "zoë@example.com", "Müller"]) is None  # decodable, not ASCII
     undecodable = b"M\xfcller".decode("utf-8", "surrogateescape")

@@ -303,11 +303,10 @@ def _load_csv(path: Path, spec: SourceSpec, sink: _Sink, path_values: dict,
         known = {f.source for f in spec.fields}
         extra_idx = [i for i, h in enumerate(header) if h not in known]
         sink.note_extra(header[i] for i in extra_idx)
-        mapped = [(f, by_label.get(f.source)) for f in spec.fields if f.source]
         derived = (spec.derived({}, header) if spec.derived else {}) | path_values
         # per field, in spec.fields order: its column (or None), unless a derived value stands in for it
-        columns = {f.name: i for f, i in mapped}
-        plan = [(None, derived[f.name]) if f.name in derived else (columns.get(f.name), None) for f in spec.fields]
+        plan = [(None, derived[f.name]) if f.name in derived else (by_label.get(f.source) if f.source else None, None)
+                for f in spec.fields]
         n = 0
         while True:
             n += 1
