@@ -110,3 +110,37 @@ def test_address_verification_follows_its_lists_and_known_addresses(tmp_path: Pa
     shutil.copy(daily, full)
     transform_step(full, full_refresh=True, unit_tests=False)
     assert tables(daily)[table] == tables(full)[table]
+
+
+def test_contact_activity_upgraded_in_place_is_computed_anew(tmp_path: Path) -> None:
+    """int_contact_activity gained `last_event_at` and `last_alive_at` (its merging run needs them). A warehouse
+    built before has neither: the next daily run adds them (on_schema_change append_new_columns) instead of
+    failing, and computes every row anew, so the table is the one a full refresh builds."""
+    kw = {"contacts": 120, "seed": 3, "malformed": False}
+    generate(tmp_path / "d1", start=dt.date(2026, 8, 1), days=10, **kw)
+    generate(tmp_path / "d2", start=dt.date(2026, 8, 11), days=2, **kw)
+    daily = tmp_path / "daily.duckdb"
+    ingest_step(tmp_path / "d1", daily)
+    transform_step(daily)
+    table = "intermediate.int_contact_activity"
+    with duckdb.connect(str(daily)) as con:
+        con.execute(f"alter table {table} drop column last_event_at")
+        con.execute(f"alter table {table} drop column last_alive_at")
+        # what a merge would keep if it trusted these rows: wrong on purpose
+        con.execute(f"update {table} set sends_since_last_engagement = 999, last_success_at = null")
+    ingest_step(tmp_path / "d2", daily)
+    transform_step(daily)
+    full = tmp_path / "full.duckdb"
+    shutil.copy(daily, full)
+    transform_step(full, full_refresh=True, unit_tests=False)
+    # the added columns come last in the upgraded table: compare by name
+    def rows(warehouse: Path) -> list[tuple]:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            return sorted(con.execute(
+                f"select email, first_event_at, sends, sends_since_last_engagement, nth_last_send_at, last_success_at, "
+                f"revived_after_hard_bounce_at, revived_after_silence_at, last_event_at, last_alive_at, loaded_at, "
+                f"policy_vars from {table}").fetchall(), key=repr)
+
+    got, want = rows(daily), rows(full)
+    assert len(got) > 50
+    assert got == want
