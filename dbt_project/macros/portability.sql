@@ -265,3 +265,10 @@
         select 1
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- Whether two values are the same, two nulls included (`is not distinct from`, spelled out for every
+    warehouse). -#}
+{% macro lh_same(left, right) -%}
+    ({{ left }} = {{ right }} or ({{ left }} is null and {{ right }} is null))
+{%- endmacro %}
