@@ -81,12 +81,30 @@ written as (
 
 ),
 
+-- the events this run reads: every event of a recounted address, the new ones of the others
 events as (
 
     select e.*
     from all_events as e
     inner join recount as r
         on e.email = r.email
+
+    union all
+
+    select n.*
+    from new_events as n
+    where not exists (select 1 from recount as r where r.email = n.email)
+
+),
+
+-- the stored rows the new events are added to (a recounted address has none)
+kept as (
+
+    select s.*
+    from stored as s
+    inner join written as w
+        on s.email = w.email
+    where not exists (select 1 from recount as r where r.email = s.email)
 
 ),
 
@@ -160,7 +178,7 @@ first_hard_bounce as (
 
 ),
 
-{#- every address's row from all its events: all addresses, or on a merging run the recounted ones -#}
+{#- over the events this run reads; on a merging run `final` adds the stored rows they continue -#}
 sends_since as (
 
     select
@@ -221,14 +239,23 @@ revived_after_bounce as (
 
 ),
 
--- alive again after a long silence
+-- alive again after a long silence (measured from the stored latest sign of life too: it is never revived
+-- itself, nothing precedes it here)
 gaps as (
 
     select
         email,
         occurred_at,
         lag(occurred_at) over (partition by email order by occurred_at) as previous_at
-    from alive
+    from (
+        select email, occurred_at from alive
+        {%- if merge %}
+
+        union all
+
+        select email, last_alive_at from kept where last_alive_at is not null
+        {%- endif %}
+    ) as signs
 
 ),
 
@@ -240,61 +267,10 @@ revived_after_silence as (
     group by email
 
 ),
-
-counted as (
-
-    select
-        p.email,
-        coalesce(s.sends_since_last_engagement, 0) as sends_since_last_engagement,
-        l.last_success_at,
-        rb.revived_at as revived_after_hard_bounce_at,
-        rs.revived_at as revived_after_silence_at,
-        la.last_alive_at
-    from per_address as p
-    {%- if merge %}
-    inner join recount as r on p.email = r.email
-    {%- endif %}
-    left join sends_since as s on p.email = s.email
-    left join last_success as l on p.email = l.email
-    left join revived_after_bounce as rb on p.email = rb.email
-    left join revived_after_silence as rs on p.email = rs.email
-    left join last_alive as la on p.email = la.email
-
-),
 {% if merge %}
 
-{#- the other addresses with new events: the stored row plus the new events, which all happened at or
-    after the stored ones -#}
-fresh as {{ lh_inline_cte() }} (
-
-    select n.*
-    from new_events as n
-    where not exists (select 1 from recount as r where r.email = n.email)
-
-),
-
-fresh_alive as {{ lh_inline_cte() }} (
-
-    select email, occurred_at
-    from fresh
-    where event_type in ('delivered', 'open', 'click')
-
-),
-
-fresh_stats as (
-
-    select
-        email,
-        max(case when event_type in ('delivered', 'click') or (event_type = 'open' and not is_machine_open)
-            then occurred_at end) as last_success_at,
-        max(case when event_type in ('delivered', 'open', 'click') then occurred_at end) as last_alive_at
-    from fresh
-    group by email
-
-),
-
--- a new human engagement: only the new sends after it count (every stored send is older)
-fresh_engaged as (
+-- a new human engagement: only the sends after it count, and every stored send is older
+newly_engaged as (
 
     select distinct g.email
     from all_engagement as g
@@ -302,87 +278,7 @@ fresh_engaged as (
         and g.is_human
 
 ),
-
-fresh_sends_since as (
-
-    select n.email, count(*) as sends
-    from fresh as n
-    inner join per_address as p
-        on n.email = p.email
-    where n.event_type = 'send'
-        and (p.last_human_engagement_at is null or n.occurred_at > p.last_human_engagement_at)
-    group by n.email
-
-),
-
--- the first new sign of life after the first hard bounce, when the stored row has none yet
-fresh_revived_after_bounce as (
-
-    select a.email, min(a.occurred_at) as revived_at
-    from fresh_alive as a
-    inner join first_hard_bounce as b
-        on a.email = b.email
-        and a.occurred_at > b.died_at
-    group by a.email
-
-),
-
--- the first new sign of life after a long silence, the stored last one included
-fresh_gaps as (
-
-    select
-        a.email,
-        a.occurred_at,
-        coalesce(
-            lag(a.occurred_at) over (partition by a.email order by a.occurred_at),
-            max(s.last_alive_at) over (partition by a.email)
-        ) as previous_at
-    from fresh_alive as a
-    left join stored as s
-        on a.email = s.email
-
-),
-
-fresh_revived_after_silence as (
-
-    select email, min(occurred_at) as revived_at
-    from fresh_gaps
-    where {{ dbt.datediff('previous_at', 'occurred_at', 'day') }} >= {{ var('spam_trap_silence_days') }}
-    group by email
-
-),
-
-merged as (
-
-    select
-        f.email,
-        case when g.email is null then coalesce(s.sends_since_last_engagement, 0) else 0 end
-            + coalesce(ss.sends, 0) as sends_since_last_engagement,
-        coalesce(f.last_success_at, s.last_success_at) as last_success_at,
-        coalesce(s.revived_after_hard_bounce_at, rb.revived_at) as revived_after_hard_bounce_at,
-        coalesce(s.revived_after_silence_at, rs.revived_at) as revived_after_silence_at,
-        coalesce(f.last_alive_at, s.last_alive_at) as last_alive_at
-    from fresh_stats as f
-    left join stored as s on f.email = s.email
-    left join fresh_engaged as g on f.email = g.email
-    left join fresh_sends_since as ss on f.email = ss.email
-    left join fresh_revived_after_bounce as rb on f.email = rb.email
-    left join fresh_revived_after_silence as rs on f.email = rs.email
-
-),
 {% endif %}
-
-summed as (
-
-    select * from counted
-    {%- if merge %}
-
-    union all
-
-    select * from merged
-    {%- endif %}
-
-),
 
 final as (
 
@@ -390,18 +286,40 @@ final as (
         p.email,
         p.first_event_at,
         coalesce(p.sends, 0) as sends,
-        c.sends_since_last_engagement,
+        {%- if merge %}
+        case when g.email is null then coalesce(k.sends_since_last_engagement, 0) else 0 end
+            + coalesce(ss.sends_since_last_engagement, 0) as sends_since_last_engagement,
+        {%- else %}
+        coalesce(ss.sends_since_last_engagement, 0) as sends_since_last_engagement,
+        {%- endif %}
         n.nth_last_send_at,
-        c.last_success_at,
-        c.revived_after_hard_bounce_at,
-        c.revived_after_silence_at,
+        {%- if merge %}
+        -- the new events are later than the kept row's: its latest times give way, its first revivals stand
+        coalesce(l.last_success_at, k.last_success_at) as last_success_at,
+        coalesce(k.revived_after_hard_bounce_at, rb.revived_at) as revived_after_hard_bounce_at,
+        coalesce(k.revived_after_silence_at, rs.revived_at) as revived_after_silence_at,
         p.last_event_at,
-        c.last_alive_at,
+        coalesce(la.last_alive_at, k.last_alive_at) as last_alive_at,
+        {%- else %}
+        l.last_success_at,
+        rb.revived_at as revived_after_hard_bounce_at,
+        rs.revived_at as revived_after_silence_at,
+        p.last_event_at,
+        la.last_alive_at,
+        {%- endif %}
         p.loaded_at,
         '{{ policy }}' as policy_vars
-    from summed as c
-    inner join per_address as p on c.email = p.email
-    left join nth_sends as n on c.email = n.email
+    from per_address as p
+    left join nth_sends as n on p.email = n.email
+    left join sends_since as ss on p.email = ss.email
+    left join last_success as l on p.email = l.email
+    left join revived_after_bounce as rb on p.email = rb.email
+    left join revived_after_silence as rs on p.email = rs.email
+    left join last_alive as la on p.email = la.email
+    {%- if merge %}
+    left join kept as k on p.email = k.email
+    left join newly_engaged as g on p.email = g.email
+    {%- endif %}
 
 )
 

@@ -86,13 +86,20 @@ written as (
 
 ),
 
-events as {{ lh_inline_cte() }} (
+-- the events this run reads: every event of a recounted pair, the new ones of the others
+events as (
 
     select e.*
     from all_events as e
     inner join recount as r
         on e.email = r.email
         and e.platform = r.platform
+
+    union all
+
+    select n.*
+    from new_events as n
+    where not exists (select 1 from recount as r where r.email = n.email and r.platform = n.platform)
 
 ),
 
@@ -103,6 +110,25 @@ engagement as (
     inner join recount as r
         on g.email = r.email
         and g.platform = r.platform
+
+    union all
+
+    select g.*
+    from all_engagement as g
+    where g.loaded_at > {{ watermark }}
+        and not exists (select 1 from recount as r where r.email = g.email and r.platform = g.platform)
+
+),
+
+-- the stored rows the new events are added to (a recounted pair has none)
+kept as (
+
+    select s.*
+    from stored as s
+    inner join written as w
+        on s.email = w.email
+        and s.platform = w.platform
+    where not exists (select 1 from recount as r where r.email = s.email and r.platform = s.platform)
 
 ),
 
@@ -154,7 +180,7 @@ last_n_sends as (
 
 ),
 
-{#- every pair's row from all its events: all pairs, or on a merging run the recounted ones -#}
+{#- over the events this run reads; on a merging run `final` adds the stored rows they continue -#}
 human as {{ lh_inline_cte() }} (
 
     select g.*
@@ -182,24 +208,24 @@ human_stats as (
 human_scores as (
 
     select
-        h.email,
-        h.platform,
+        g.email,
+        g.platform,
         sum(
-            case when h.event_type = 'click'
+            case when g.event_type = 'click'
                 then {{ var('engagement_click_weight') }}
                 else {{ var('engagement_open_weight') }}
             end
             * power(
                 0.5,
-                {{ dbt.datediff('h.occurred_at', 's.last_human_engagement_at', 'second') }} / 86400.0
+                {{ dbt.datediff('g.occurred_at', 's.last_human_engagement_at', 'second') }} / 86400.0
                     / {{ half_life }}
             )
         ) as engagement_score_at_last
-    from human as h
+    from human as g
     inner join human_stats as s
-        on h.email = s.email
-        and h.platform = s.platform
-    group by h.email, h.platform
+        on g.email = s.email
+        and g.platform = s.platform
+    group by g.email, g.platform
 
 ),
 
@@ -213,19 +239,6 @@ machine_stats as (
     from engagement
     where not is_human
     group by email, platform
-
-),
-
-sends_since as (
-
-    select e.email, e.platform, count(*) as sends_since_last_engagement
-    from events as e
-    left join human_stats as h
-        on e.email = h.email
-        and e.platform = h.platform
-    where e.event_type = 'send'
-        and (h.last_human_engagement_at is null or e.occurred_at > h.last_human_engagement_at)
-    group by e.email, e.platform
 
 ),
 
@@ -247,11 +260,58 @@ pairs as (
 
 ),
 
-counted as (
+-- the latest human engagement: among the events read, else the stored one
+latest_engagement as (
 
     select
         p.email,
         p.platform,
+        {%- if merge %}
+        coalesce(h.last_human_engagement_at, k.last_human_engagement_at) as last_human_engagement_at
+        {%- else %}
+        h.last_human_engagement_at
+        {%- endif %}
+    from pairs as p
+    left join human_stats as h on p.email = h.email and p.platform = h.platform
+    {%- if merge %}
+    left join kept as k on p.email = k.email and p.platform = k.platform
+    {%- endif %}
+
+),
+
+sends_since as (
+
+    select e.email, e.platform, count(*) as sends_since_last_engagement
+    from events as e
+    inner join latest_engagement as l
+        on e.email = l.email
+        and e.platform = l.platform
+    where e.event_type = 'send'
+        and (l.last_human_engagement_at is null or e.occurred_at > l.last_human_engagement_at)
+    group by e.email, e.platform
+
+),
+
+final as (
+
+    select
+        p.email,
+        p.platform,
+        {%- if merge %}
+        -- a kept row goes on: its counts add up, its first times stand, the new last times win (the new events
+        -- are no older than its own), the sends since its latest engagement go on unless a new one came
+        coalesce(k.sends, 0) + p.sends as sends,
+        coalesce(k.deliveries, 0) + p.deliveries as deliveries,
+        coalesce(k.human_opens, 0) + coalesce(h.human_opens, 0) as human_opens,
+        coalesce(k.human_clicks, 0) + coalesce(h.human_clicks, 0) as human_clicks,
+        coalesce(k.machine_opens_discarded, 0) + coalesce(m.machine_opens_discarded, 0) as machine_opens_discarded,
+        coalesce(k.machine_clicks_discarded, 0) + coalesce(m.machine_clicks_discarded, 0) as machine_clicks_discarded,
+        coalesce(k.first_send_at, p.first_send_at) as first_send_at,
+        coalesce(p.last_send_at, k.last_send_at) as last_send_at,
+        le.last_human_engagement_at,
+        case when h.last_human_engagement_at is null then coalesce(k.sends_since_last_engagement, 0) else 0 end
+            + coalesce(ss.sends_since_last_engagement, 0) as sends_since_last_engagement,
+        {%- else %}
         p.sends,
         p.deliveries,
         coalesce(h.human_opens, 0) as human_opens,
@@ -262,202 +322,40 @@ counted as (
         p.last_send_at,
         h.last_human_engagement_at,
         coalesce(ss.sends_since_last_engagement, 0) as sends_since_last_engagement,
-        hs.engagement_score_at_last,
-        p.first_event_at,
-        p.last_event_at,
-        p.loaded_at
-    from pairs as p
-    left join human_stats as h on p.email = h.email and p.platform = h.platform
-    left join human_scores as hs on p.email = hs.email and p.platform = hs.platform
-    left join machine_stats as m on p.email = m.email and p.platform = m.platform
-    left join sends_since as ss on p.email = ss.email and p.platform = ss.platform
-
-),
-{% if merge %}
-
-{#- the other pairs with new events: the stored row plus the new events, which all happened at or after
-    the stored ones (so a stored first time stays first and a new last time is last) -#}
-fresh as {{ lh_inline_cte() }} (
-
-    select n.*
-    from new_events as n
-    where not exists (
-        select 1 from recount as r where r.email = n.email and r.platform = n.platform
-    )
-
-),
-
-fresh_engagement as {{ lh_inline_cte() }} (
-
-    select g.*
-    from all_engagement as g
-    where g.loaded_at > {{ watermark }}
-        and not exists (
-            select 1 from recount as r where r.email = g.email and r.platform = g.platform
-        )
-
-),
-
-fresh_pairs as (
-
-    select
-        email,
-        platform,
-        count(case when event_type = 'send' then 1 end) as sends,
-        min(case when event_type = 'send' then occurred_at end) as first_send_at,
-        max(case when event_type = 'send' then occurred_at end) as last_send_at,
-        count(case when event_type = 'delivered' then 1 end) as deliveries,
-        min(occurred_at) as first_event_at,
-        max(occurred_at) as last_event_at,
-        max(loaded_at) as loaded_at
-    from fresh
-    group by email, platform
-
-),
-
-fresh_human_stats as (
-
-    select
-        email,
-        platform,
-        sum(case when is_human and event_type = 'open' then 1 else 0 end) as human_opens,
-        sum(case when is_human and event_type = 'click' then 1 else 0 end) as human_clicks,
-        sum(case when not is_human and event_type = 'open' then 1 else 0 end) as machine_opens,
-        sum(case when not is_human and event_type = 'click' then 1 else 0 end) as machine_clicks,
-        max(case when is_human then occurred_at end) as last_human_engagement_at
-    from fresh_engagement
-    group by email, platform
-
-),
-
-fresh_human_scores as (
-
-    select
-        g.email,
-        g.platform,
-        sum(
-            case when g.event_type = 'click'
-                then {{ var('engagement_click_weight') }}
-                else {{ var('engagement_open_weight') }}
-            end
-            * power(
-                0.5,
-                {{ dbt.datediff('g.occurred_at', 's.last_human_engagement_at', 'second') }} / 86400.0
-                    / {{ half_life }}
-            )
-        ) as engagement_score_at_last
-    from fresh_engagement as g
-    inner join fresh_human_stats as s
-        on g.email = s.email
-        and g.platform = s.platform
-    where g.is_human
-    group by g.email, g.platform
-
-),
-
--- the latest human engagement after the new events: a new one, else the stored one
-fresh_last_engagement as (
-
-    select
-        p.email,
-        p.platform,
-        coalesce(h.last_human_engagement_at, s.last_human_engagement_at) as last_human_engagement_at
-    from fresh_pairs as p
-    left join fresh_human_stats as h on p.email = h.email and p.platform = h.platform
-    left join stored as s on p.email = s.email and p.platform = s.platform
-
-),
-
-fresh_sends_since as (
-
-    select n.email, n.platform, count(*) as sends
-    from fresh as n
-    inner join fresh_last_engagement as l
-        on n.email = l.email
-        and n.platform = l.platform
-    where n.event_type = 'send'
-        and (l.last_human_engagement_at is null or n.occurred_at > l.last_human_engagement_at)
-    group by n.email, n.platform
-
-),
-
-merged as (
-
-    select
-        p.email,
-        p.platform,
-        coalesce(s.sends, 0) + p.sends as sends,
-        coalesce(s.deliveries, 0) + p.deliveries as deliveries,
-        coalesce(s.human_opens, 0) + coalesce(h.human_opens, 0) as human_opens,
-        coalesce(s.human_clicks, 0) + coalesce(h.human_clicks, 0) as human_clicks,
-        coalesce(s.machine_opens_discarded, 0) + coalesce(h.machine_opens, 0) as machine_opens_discarded,
-        coalesce(s.machine_clicks_discarded, 0) + coalesce(h.machine_clicks, 0) as machine_clicks_discarded,
-        coalesce(s.first_send_at, p.first_send_at) as first_send_at,
-        coalesce(p.last_send_at, s.last_send_at) as last_send_at,
-        l.last_human_engagement_at,
-        -- no new engagement: the stored count goes on; a new one: only new sends can follow it
-        case when h.last_human_engagement_at is null then coalesce(s.sends_since_last_engagement, 0) else 0 end
-            + coalesce(ss.sends, 0) as sends_since_last_engagement,
+        {%- endif %}
+        coalesce(l.last_n_sends, 0) as last_n_sends,
+        coalesce(l.engaged_of_last_n_sends, 0) as engaged_of_last_n_sends,
+        {%- if merge %}
+        -- the kept score decayed to the new latest engagement, plus the new events' (0.5^(a+b) = 0.5^a × 0.5^b)
         case
-            when h.last_human_engagement_at is null then s.engagement_score_at_last
+            when h.last_human_engagement_at is null then k.engagement_score_at_last
             else hs.engagement_score_at_last + coalesce(
-                s.engagement_score_at_last * power(
+                k.engagement_score_at_last * power(
                     0.5,
-                    {{ dbt.datediff('s.last_human_engagement_at', 'h.last_human_engagement_at', 'second') }}
+                    {{ dbt.datediff('k.last_human_engagement_at', 'h.last_human_engagement_at', 'second') }}
                         / 86400.0 / {{ half_life }}
                 ),
                 0
             )
         end as engagement_score_at_last,
-        coalesce(s.first_event_at, p.first_event_at) as first_event_at,
+        coalesce(k.first_event_at, p.first_event_at) as first_event_at,
+        {%- else %}
+        hs.engagement_score_at_last,
+        p.first_event_at,
+        {%- endif %}
         p.last_event_at,
-        p.loaded_at
-    from fresh_pairs as p
-    inner join fresh_last_engagement as l on p.email = l.email and p.platform = l.platform
-    left join stored as s on p.email = s.email and p.platform = s.platform
-    left join fresh_human_stats as h on p.email = h.email and p.platform = h.platform
-    left join fresh_human_scores as hs on p.email = hs.email and p.platform = hs.platform
-    left join fresh_sends_since as ss on p.email = ss.email and p.platform = ss.platform
-
-),
-{% endif %}
-
-summed as (
-
-    select * from counted
-    {%- if merge %}
-
-    union all
-
-    select * from merged
-    {%- endif %}
-
-),
-
-final as (
-
-    select
-        c.email,
-        c.platform,
-        c.sends,
-        c.deliveries,
-        c.human_opens,
-        c.human_clicks,
-        c.machine_opens_discarded,
-        c.machine_clicks_discarded,
-        c.first_send_at,
-        c.last_send_at,
-        c.last_human_engagement_at,
-        c.sends_since_last_engagement,
-        coalesce(l.last_n_sends, 0) as last_n_sends,
-        coalesce(l.engaged_of_last_n_sends, 0) as engaged_of_last_n_sends,
-        c.engagement_score_at_last,
-        c.first_event_at,
-        c.last_event_at,
-        c.loaded_at,
+        p.loaded_at,
         '{{ policy }}' as policy_vars
-    from summed as c
-    left join last_n_sends as l on c.email = l.email and c.platform = l.platform
+    from pairs as p
+    left join human_stats as h on p.email = h.email and p.platform = h.platform
+    left join human_scores as hs on p.email = hs.email and p.platform = hs.platform
+    left join machine_stats as m on p.email = m.email and p.platform = m.platform
+    left join latest_engagement as le on p.email = le.email and p.platform = le.platform
+    left join sends_since as ss on p.email = ss.email and p.platform = ss.platform
+    left join last_n_sends as l on p.email = l.email and p.platform = l.platform
+    {%- if merge %}
+    left join kept as k on p.email = k.email and p.platform = k.platform
+    {%- endif %}
 
 )
 

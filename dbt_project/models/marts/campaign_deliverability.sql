@@ -20,6 +20,14 @@
 {#- the machine-open vars too: they decide which opens count as human (int_engagement_events) -#}
 {%- set policy = lh_policy_vars(['hard_bounce_rate_max', 'hard_bounce_rate_warn', 'complaint_rate_max'] + lh_machine_open_vars()) %}
 {%- set merge = is_incremental() and not lh_policy_changed(policy) %}
+{#- per campaign, over some events -#}
+{%- set event_counts -%}
+sum(case when event_type = 'send' then 1 else 0 end) as sends,
+        sum(case when event_type = 'delivered' then 1 else 0 end) as deliveries,
+        sum(case when event_type = 'complaint' then 1 else 0 end) as complaints,
+        sum(case when event_type = 'unsubscribe' then 1 else 0 end) as unsubscribes,
+        max(loaded_at) as loaded_at
+{%- endset %}
 
 with
 
@@ -70,11 +78,7 @@ new_counts as (
     select
         platform,
         campaign_id,
-        sum(case when event_type = 'send' then 1 else 0 end) as sends,
-        sum(case when event_type = 'delivered' then 1 else 0 end) as deliveries,
-        sum(case when event_type = 'complaint' then 1 else 0 end) as complaints,
-        sum(case when event_type = 'unsubscribe' then 1 else 0 end) as unsubscribes,
-        max(loaded_at) as loaded_at
+        {{ event_counts }}
     from new_events
     group by platform, campaign_id
 
@@ -234,11 +238,7 @@ counts as (
     select
         platform,
         campaign_id,
-        sum(case when event_type = 'send' then 1 else 0 end) as sends,
-        sum(case when event_type = 'delivered' then 1 else 0 end) as deliveries,
-        sum(case when event_type = 'complaint' then 1 else 0 end) as complaints,
-        sum(case when event_type = 'unsubscribe' then 1 else 0 end) as unsubscribes,
-        max(loaded_at) as loaded_at
+        {{ event_counts }}
     from events
     where campaign_id is not null
     group by platform, campaign_id
