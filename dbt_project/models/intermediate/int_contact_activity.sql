@@ -158,8 +158,9 @@ per_address as (
 
 ),
 
--- the time of the N-th latest send: the N-th latest of each platform's last N sends (an aggregate)
-nth_sends as (
+-- the time of the N-th latest send: the N-th latest of each platform's last N sends (an aggregate; stored
+-- before the rest runs, see lh_materialized_cte)
+nth_sends as {{ lh_materialized_cte() }} (
 
     select
         email,
