@@ -90,3 +90,15 @@
     {{ return(lh_rows_digest([ref('bounce_reasons'), ref('bounce_status_codes'), ref('bounce_reply_codes'),
                               ref('bounce_wording_rules'), ref('platform_bounce_codes')])) }}
 {%- endmacro %}
+
+
+{#- For a merging incremental model (int_contact_platform_activity, int_contact_activity, campaign_deliverability):
+    true for an open or click of int_engagement_events that was landed before the model's watermark but classified
+    again since the model took its events, so its stored counts may be wrong and its pair, address or campaign is
+    recounted. "Since it took its events" is the newest build time among the int_email_events rows it has taken
+    (`loaded_at` up to its watermark): the build that last ran it, or an earlier one, never a later one, so a run
+    that failed between int_engagement_events and the model still leaves the reclassified rows to be found. -#}
+{% macro lh_reclassified_since_taken(events, watermark) -%}
+    (loaded_at <= {{ watermark }}
+        and built_at > (select max(built_at) from {{ events }} where loaded_at <= {{ watermark }}))
+{%- endmacro %}

@@ -52,8 +52,7 @@ new_events as {{ lh_inline_cte() }} (
 stored as {{ lh_inline_cte() }} (select * from {{ this }}),
 
 -- the addresses recounted from all their events: a new event older than the latest stored one, or an open
--- or click landed earlier and classified again since this table took its events (the newest build time
--- among the events it has taken)
+-- or click landed earlier and classified again since this table took its events
 recount as (
 
     select n.email
@@ -66,8 +65,7 @@ recount as (
 
     select email
     from all_engagement
-    where loaded_at <= {{ watermark }}
-        and built_at > (select max(built_at) from all_events where loaded_at <= {{ watermark }})
+    where {{ lh_reclassified_since_taken('all_events', watermark) }}
 
 ),
 

@@ -61,15 +61,14 @@ new_engagement as {{ lh_inline_cte() }} (
 
 stored as {{ lh_inline_cte() }} (select * from {{ this }}),
 
--- campaigns whose opens or clicks landed earlier were classified again since this table took its events
--- (the newest build time among those events): their engagement is recounted
+-- campaigns whose opens or clicks landed earlier were classified again since this table took its events:
+-- their engagement is recounted
 reclassified as (
 
     select distinct platform, campaign_id
     from engagement
     where campaign_id is not null
-        and loaded_at <= {{ watermark }}
-        and built_at > (select max(built_at) from events where loaded_at <= {{ watermark }})
+        and {{ lh_reclassified_since_taken('events', watermark) }}
 
 ),
 
