@@ -144,3 +144,57 @@ def test_contact_activity_upgraded_in_place_is_computed_anew(tmp_path: Path) -> 
     got, want = rows(daily), rows(full)
     assert len(got) > 50
     assert got == want
+
+
+def test_crm_contacts_follow_conversions_and_company_changes(tmp_path: Path) -> None:
+    """int_crm_contacts rebuilds only the CRM records that changed: a lead converted since (it leaves the
+    table: its row must go), a Pipedrive organization closed since (its people's company status changes though
+    their own rows did not), a HubSpot company renamed (contacts matched by name follow), and a HubSpot contact
+    that moved to another address (both addresses are ranked again). After them, the table is the one a
+    full refresh builds."""
+    generate(tmp_path / "d1", start=dt.date(2026, 8, 1), days=10, contacts=200, seed=7, malformed=False)
+    daily = tmp_path / "daily.duckdb"
+    ingest_step(tmp_path / "d1", daily)
+    transform_step(daily)
+    table = "intermediate.int_crm_contacts"
+    # the next ingest's time (the raw layer's _loaded_at is when a row landed)
+    later = f"timestamp '{dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(minutes=5):%Y-%m-%d %H:%M:%S}'"
+    with duckdb.connect(str(daily)) as con:
+        lead = con.execute(f"select crm_contact_key from {table} where crm_contact_key like 'salesforce:00Q%' "
+                           "order by 1 limit 1").fetchone()[0]
+        org = con.execute("select pipedrive_org_id from staging.stg_pipedrive__persons p "
+                          "join staging.stg_pipedrive__organizations o using (pipedrive_org_id) "
+                          "where p.is_active and o.company_status is distinct from 'closed' order by 1 limit 1"
+                          ).fetchone()[0]
+        # a HubSpot address shared with another CRM's record: moving it away makes the other rank first
+        moved, shared = con.execute(
+            f"select crm_id, email from {table} where crm = 'hubspot' and email in "
+            f"(select email from {table} where crm <> 'hubspot') order by 1 limit 1").fetchone()
+        # raw rows as a later export would land them (one ingest: one _loaded_at)
+        con.execute(f"insert into raw.salesforce__leads select * replace ('true' as is_converted, "
+                    f"'2027-01-01T00:00:00.000Z' as last_modified_date, {later} as _loaded_at) "
+                    f"from raw.salesforce__leads where lead_id = ? order by _loaded_at desc limit 1",
+                    [lead.split(":", 1)[1]])
+        con.execute(f"insert into raw.pipedrive__organizations select * replace ('Closed' as company_status, "
+                    f"'2027-01-01 00:00:00' as update_time, {later} as _loaded_at) "
+                    f"from raw.pipedrive__organizations where cast(org_id as bigint) = ? "
+                    f"order by _loaded_at desc limit 1", [org])
+        con.execute(f"insert into raw.hubspot__companies select * replace (company_name || ' Renamed' as company_name, "
+                    f"{later} as _loaded_at) from raw.hubspot__companies "
+                    f"qualify row_number() over (order by record_id, _loaded_at desc) = 1")
+        con.execute(f"insert into raw.hubspot__contacts select * replace ('moved-' || email as email, "
+                    f"null as email_normalized, '2027-01-01 00:00:00' as last_modified_date, {later} as _loaded_at) "
+                    f"from raw.hubspot__contacts where record_id = ? order by _loaded_at desc limit 1", [moved])
+    transform_step(daily)
+    with duckdb.connect(str(daily), read_only=True) as con:
+        assert con.execute(f"select count(*) from {table} where crm_contact_key = ?", [lead]).fetchone() == (0,)
+        assert con.execute(f"select count(*) from {table} where email is null").fetchone() == (0,)
+        assert con.execute(
+            f"select bool_and(company_status = 'closed') from {table} where crm = 'pipedrive' and crm_id in "
+            f"(select cast(pipedrive_person_id as varchar) from staging.stg_pipedrive__persons "
+            f"where pipedrive_org_id = ? and is_active)", [org]).fetchone() == (True,)
+        assert con.execute(f"select min(crm_rank_for_email) from {table} where email = ?", [shared]).fetchone() == (1,)
+    full = tmp_path / "full.duckdb"
+    shutil.copy(daily, full)
+    transform_step(full, full_refresh=True, unit_tests=False)
+    assert tables(daily)[table] == tables(full)[table]

@@ -1,7 +1,30 @@
 {#- People from every CRM in one shape, with what the policy needs from the CRM side: company status
     (rule 8), lead source (rule 10), mobile phone and SMS consent (rule 14), postal address (rule 16)
     and last activity. One row per CRM record; `crm_rank_for_email` = 1 marks the record that
-    represents an address (the most recently modified across CRMs). -#}
+    represents an address (the most recently modified across CRMs).
+
+    Incremental (`delete+insert` on crm_contact_key). A run rebuilds only the records whose latest version
+    landed after the newest `loaded_at` here, or whose company / account / organization did (any changed
+    HubSpot company rebuilds every HubSpot contact: a contact without an associated company is matched by a
+    name that must be unique among all companies), and re-ranks every record of the addresses those records
+    had or have. A changed record that no longer belongs here (converted lead, deleted person, no address)
+    is written as a row with no address and deleted by the post-hook, so delete+insert removes its old row.
+    A table built before `loaded_at` existed gets the column and every record rebuilt on its next run. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='crm_contact_key',
+    on_schema_change='append_new_columns',
+    post_hook="delete from {{ this }} where email is null"
+) }}
+
+{%- set merge = is_incremental() and ('__dbt__cte__' in (this | string) or lh_has_column(this, 'loaded_at')) %}
+{#- rebuilding every record in place (first incremental run of an older table) is the merge with no watermark -#}
+{%- set watermark = lh_loaded_watermark() if merge
+    else "cast('1900-01-01 00:00:00' as " ~ dbt.type_timestamp() ~ ")" %}
+{#- such a table has no loaded_at yet (on_schema_change adds it after this query); none of its rows is kept -#}
+{%- set stored_loaded_at = 's.loaded_at' if merge else 'cast(null as ' ~ dbt.type_timestamp() ~ ')' %}
+
 with
 
 hubspot_contacts as (select * from {{ ref('stg_hubspot__contacts') }}),
@@ -31,6 +54,33 @@ hubspot_companies_by_name as (
 
 ),
 
+{% if is_incremental() %}
+-- what changed since the rows here were built
+hubspot_companies_changed as (
+
+    select count(*) > 0 as any_changed
+    from hubspot_companies
+    where loaded_at > {{ watermark }}
+
+),
+
+salesforce_accounts_changed as (
+
+    select salesforce_account_id
+    from salesforce_accounts
+    where loaded_at > {{ watermark }}
+
+),
+
+pipedrive_organizations_changed as (
+
+    select pipedrive_org_id
+    from pipedrive_organizations
+    where loaded_at > {{ watermark }}
+
+),
+{% endif %}
+
 hubspot as (
 
     select
@@ -56,13 +106,19 @@ hubspot as (
         c.last_activity_at,
         c.modified_at,
         c.source_file,
-        c.source_row
+        c.source_row,
+        greatest(c.loaded_at, co.loaded_at) as loaded_at,
+        true as is_kept
     from hubspot_contacts as c
     left join hubspot_companies_by_name as n
         on c.hubspot_company_id is null
         and lower(trim(c.company_name)) = n.company_name_key
     left join hubspot_companies as co
         on co.hubspot_company_id = coalesce(c.hubspot_company_id, n.hubspot_company_id)
+    {%- if is_incremental() %}
+    where c.loaded_at > {{ watermark }}
+        or (select any_changed from hubspot_companies_changed)
+    {%- endif %}
 
 ),
 
@@ -91,14 +147,20 @@ salesforce_contact_rows as (
         cast(c.last_activity_date as timestamp) as last_activity_at,
         c.modified_at,
         c.source_file,
-        c.source_row
+        c.source_row,
+        greatest(c.loaded_at, a.loaded_at) as loaded_at,
+        true as is_kept
     from salesforce_contacts as c
     left join salesforce_accounts as a
         on c.salesforce_account_id = a.salesforce_account_id
+    {%- if is_incremental() %}
+    where c.loaded_at > {{ watermark }}
+        or c.salesforce_account_id in (select salesforce_account_id from salesforce_accounts_changed)
+    {%- endif %}
 
 ),
 
--- a converted lead lives on as its contact
+-- a converted lead lives on as its contact (is_kept false: a changed one leaves this table)
 salesforce_lead_rows as (
 
     select
@@ -124,9 +186,13 @@ salesforce_lead_rows as (
         cast(last_activity_date as timestamp) as last_activity_at,
         modified_at,
         source_file,
-        source_row
+        source_row,
+        loaded_at,
+        not is_converted as is_kept
     from salesforce_leads
-    where not is_converted
+    {%- if is_incremental() %}
+    where loaded_at > {{ watermark }}
+    {%- endif %}
 
 ),
 
@@ -155,15 +221,20 @@ pipedrive as (
         cast(p.last_activity_date as timestamp) as last_activity_at,
         p.modified_at,
         p.source_file,
-        p.source_row
+        p.source_row,
+        greatest(p.loaded_at, o.loaded_at) as loaded_at,
+        p.is_active as is_kept
     from pipedrive_persons as p
     left join pipedrive_organizations as o
         on p.pipedrive_org_id = o.pipedrive_org_id
-    where p.is_active
+    {%- if is_incremental() %}
+    where p.loaded_at > {{ watermark }}
+        or p.pipedrive_org_id in (select pipedrive_org_id from pipedrive_organizations_changed)
+    {%- endif %}
 
 ),
 
-unioned as (
+unioned as {{ lh_inline_cte() }} (
 
     select * from hubspot
     union all
@@ -175,7 +246,7 @@ unioned as (
 
 ),
 
-final as (
+records as {{ lh_inline_cte() }} (
 
     select
         crm || ':' || crm_id as crm_contact_key,
@@ -200,15 +271,108 @@ final as (
         is_email_bounced,
         last_activity_at,
         modified_at,
+        source_file,
+        source_row,
+        loaded_at
+    from unioned
+    where is_kept and email is not null
+
+),
+
+{% if is_incremental() %}
+changed_keys as {{ lh_inline_cte() }} (
+
+    select crm || ':' || crm_id as crm_contact_key
+    from unioned
+
+),
+
+stored as {{ lh_inline_cte() }} (select * from {{ this }}),
+
+-- every record of an address a changed record had or has is ranked again
+regrouped_emails as (
+
+    select email from records
+    union
+    select s.email
+    from stored as s
+    inner join changed_keys as k
+        on s.crm_contact_key = k.crm_contact_key
+
+),
+
+ranked_records as {{ lh_inline_cte() }} (
+
+    select * from records
+    union all
+    select
+        s.crm_contact_key, s.crm, s.crm_id, s.email, s.is_valid_email, s.first_name, s.last_name, s.company_name,
+        s.company_status, s.company_status_raw, s.lead_source, s.mobile_phone, s.sms_consent, s.street, s.city,
+        s.state, s.postal_code, s.country, s.is_email_opted_out, s.is_email_bounced, s.last_activity_at,
+        s.modified_at, s.source_file, s.source_row, {{ stored_loaded_at }} as loaded_at
+    from stored as s
+    inner join regrouped_emails as e
+        on s.email = e.email
+    where not exists (select 1 from changed_keys as k where k.crm_contact_key = s.crm_contact_key)
+
+),
+{% else %}
+ranked_records as {{ lh_inline_cte() }} (select * from records),
+{% endif %}
+
+final as (
+
+    select
+        crm_contact_key,
+        crm,
+        crm_id,
+        email,
+        is_valid_email,
+        first_name,
+        last_name,
+        company_name,
+        company_status,
+        company_status_raw,
+        lead_source,
+        mobile_phone,
+        sms_consent,
+        street,
+        city,
+        state,
+        postal_code,
+        country,
+        is_email_opted_out,
+        is_email_bounced,
+        last_activity_at,
+        modified_at,
         row_number() over (
             partition by email
             order by modified_at desc nulls last, crm, crm_id
         ) as crm_rank_for_email,
         source_file,
-        source_row
-    from unioned
-    where email is not null
+        source_row,
+        loaded_at
+    from ranked_records
 
 )
 
 select * from final
+{%- if is_incremental() %}
+-- a changed record that left: a row with no address replaces its old one, and the post-hook deletes it
+union all
+select
+    s.crm_contact_key,
+    s.crm,
+    s.crm_id,
+    cast(null as {{ dbt.type_string() }}) as email,
+    {%- for column in ['is_valid_email', 'first_name', 'last_name', 'company_name', 'company_status',
+                       'company_status_raw', 'lead_source', 'mobile_phone', 'sms_consent', 'street', 'city', 'state',
+                       'postal_code', 'country', 'is_email_opted_out', 'is_email_bounced', 'last_activity_at',
+                       'modified_at', 'crm_rank_for_email', 'source_file', 'source_row', 'loaded_at'] %}
+    {{ 'cast(null as bigint)' if column == 'crm_rank_for_email' else stored_loaded_at if column == 'loaded_at' else 's.' ~ column }} as {{ column }}{{ ',' if not loop.last }}
+    {%- endfor %}
+from stored as s
+inner join changed_keys as k
+    on s.crm_contact_key = k.crm_contact_key
+where not exists (select 1 from records as r where r.crm_contact_key = s.crm_contact_key)
+{%- endif %}
