@@ -20,8 +20,9 @@ task pays. Its peak memory is the larger of the child's own peak RSS (`ru_maxrss
 the peak of the RSS summed over the child and its descendants (ingest's worker processes), sampled from
 /proc every 100 ms; the JSON also keeps `peak_rss_upper_mib`, the child's peak plus every worker's own
 peak (a bound that assumes all peaks coincide). CPU seconds include the workers.
-dbt writes its target/ and logs/ under WORK (DBT_TARGET_PATH / DBT_LOG_PATH), so the per-model
-times come from that run's own run_results.json and concurrent dbt runs in the repo are not disturbed.
+dbt writes its target/ and logs/ under WORK (DBT_TARGET_PATH / DBT_LOG_PATH), so concurrent dbt runs in
+the repo are not disturbed; the per-model times are those the build step returns (run_results.json with
+--skip-unit-tests, which runs dbt itself).
 
 Not a timed test: it prints figures (and writes them as JSON with --json) for the README.
 """
@@ -170,8 +171,9 @@ def run_stage(stage: str, work: Path, data: Path, warehouse: Path, run_id: str, 
     own_mib = usage.ru_maxrss / 1024
     result.update(stage=stage, seconds=round(wall, 2), peak_rss_mib=round(max(own_mib, sampler.peak_kib / 1024), 1),
                   peak_rss_upper_mib=round(own_mib + workers_mib, 1), cpu_seconds=round(usage.ru_utime + usage.ru_stime, 1))
-    if stage == "build":
-        result["models"] = _model_times(work / "dbt_target" / "run_results.json")
+    if stage == "build":  # the step's own node times; a dbt run that wrote run_results.json (--skip-unit-tests)
+        result["models"] = ((result.get("payload") or {}).pop("node_seconds", None)
+                            or _model_times(work / "dbt_target" / "run_results.json"))
     return result
 
 

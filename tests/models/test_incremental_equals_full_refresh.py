@@ -185,7 +185,11 @@ def test_crm_contacts_follow_conversions_and_company_changes(tmp_path: Path) -> 
         con.execute(f"insert into raw.hubspot__contacts select * replace ('moved-' || email as email, "
                     f"null as email_normalized, '2027-01-01 00:00:00' as last_modified_date, {later} as _loaded_at) "
                     f"from raw.hubspot__contacts where record_id = ? order by _loaded_at desc limit 1", [moved])
-    transform_step(daily)
+    built = transform_step(daily)
+    # the step returns each node's time (dbt writes no run_results.json for the daily build)
+    times = {n["node"]: n for n in built["node_seconds"]}
+    assert times["int_crm_contacts"]["status"] == "success" and times["int_crm_contacts"]["type"] == "model"
+    assert "stg_hubspot__contacts" in times and all(n["seconds"] >= 0 for n in times.values())
     with duckdb.connect(str(daily), read_only=True) as con:
         assert con.execute(f"select count(*) from {table} where crm_contact_key = ?", [lead]).fetchone() == (0,)
         assert con.execute(f"select count(*) from {table} where email is null").fetchone() == (0,)
