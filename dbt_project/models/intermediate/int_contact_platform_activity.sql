@@ -103,11 +103,11 @@ events as (
 
 engagement as (
 
+    {#- exists (a semi join), not an inner join: the planner then always builds its hash table from the few
+        recounted pairs, never from all the opens and clicks (1.4 s on a day with nothing new, at 1 M) -#}
     select g.*
     from all_engagement as g
-    inner join recount as r
-        on g.email = r.email
-        and g.platform = r.platform
+    where exists (select 1 from recount as r where r.email = g.email and r.platform = g.platform)
 
     union all
 
@@ -152,13 +152,13 @@ engaged_recent as (
 
     select distinct g.platform, g.message_id, g.email
     from all_engagement as g
-    inner join recent as r
-        on g.platform = r.platform
-        and g.message_id = r.message_id
-        and g.email = r.email
     cross join as_of as a
     where g.is_human
         and g.occurred_at <= a.as_of_at
+        and exists (
+            select 1 from recent as r
+            where r.platform = g.platform and r.message_id = g.message_id and r.email = g.email
+        )
 
 ),
 
