@@ -24,6 +24,11 @@
     else "cast('1900-01-01 00:00:00' as " ~ dbt.type_timestamp() ~ ")" %}
 {#- such a table has no loaded_at yet (on_schema_change adds it after this query); none of its rows is kept -#}
 {%- set stored_loaded_at = 's.loaded_at' if merge else 'cast(null as ' ~ dbt.type_timestamp() ~ ')' %}
+{#- a record's columns as `records` below computes them (crm_rank_for_email comes after them) -#}
+{%- set record_columns = ['crm_contact_key', 'crm', 'crm_id', 'email', 'is_valid_email', 'first_name', 'last_name',
+    'company_name', 'company_status', 'company_status_raw', 'lead_source', 'mobile_phone', 'sms_consent', 'street',
+    'city', 'state', 'postal_code', 'country', 'is_email_opted_out', 'is_email_bounced', 'last_activity_at',
+    'modified_at', 'source_file', 'source_row', 'loaded_at'] %}
 
 with
 
@@ -306,10 +311,9 @@ ranked_records as {{ lh_inline_cte() }} (
     select * from records
     union all
     select
-        s.crm_contact_key, s.crm, s.crm_id, s.email, s.is_valid_email, s.first_name, s.last_name, s.company_name,
-        s.company_status, s.company_status_raw, s.lead_source, s.mobile_phone, s.sms_consent, s.street, s.city,
-        s.state, s.postal_code, s.country, s.is_email_opted_out, s.is_email_bounced, s.last_activity_at,
-        s.modified_at, s.source_file, s.source_row, {{ stored_loaded_at }} as loaded_at
+        {%- for column in record_columns %}
+        {{ stored_loaded_at if column == 'loaded_at' else 's.' ~ column }} as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from stored as s
     inner join regrouped_emails as e
         on s.email = e.email
@@ -323,35 +327,13 @@ ranked_records as {{ lh_inline_cte() }} (select * from records),
 final as (
 
     select
-        crm_contact_key,
-        crm,
-        crm_id,
-        email,
-        is_valid_email,
-        first_name,
-        last_name,
-        company_name,
-        company_status,
-        company_status_raw,
-        lead_source,
-        mobile_phone,
-        sms_consent,
-        street,
-        city,
-        state,
-        postal_code,
-        country,
-        is_email_opted_out,
-        is_email_bounced,
-        last_activity_at,
-        modified_at,
+        {%- for column in record_columns %}
+        {{ column }},
+        {%- endfor %}
         row_number() over (
             partition by email
             order by modified_at desc nulls last, crm, crm_id
-        ) as crm_rank_for_email,
-        source_file,
-        source_row,
-        loaded_at
+        ) as crm_rank_for_email
     from ranked_records
 
 )
@@ -361,16 +343,11 @@ select * from final
 -- a changed record that left: a row with no address replaces its old one, and the post-hook deletes it
 union all
 select
-    s.crm_contact_key,
-    s.crm,
-    s.crm_id,
-    cast(null as {{ dbt.type_string() }}) as email,
-    {%- for column in ['is_valid_email', 'first_name', 'last_name', 'company_name', 'company_status',
-                       'company_status_raw', 'lead_source', 'mobile_phone', 'sms_consent', 'street', 'city', 'state',
-                       'postal_code', 'country', 'is_email_opted_out', 'is_email_bounced', 'last_activity_at',
-                       'modified_at', 'crm_rank_for_email', 'source_file', 'source_row', 'loaded_at'] %}
-    {{ 'cast(null as bigint)' if column == 'crm_rank_for_email' else stored_loaded_at if column == 'loaded_at' else 's.' ~ column }} as {{ column }}{{ ',' if not loop.last }}
+    {%- for column in record_columns %}
+    {{ 'cast(null as ' ~ dbt.type_string() ~ ')' if column == 'email' else stored_loaded_at if column == 'loaded_at'
+       else 's.' ~ column }} as {{ column }},
     {%- endfor %}
+    cast(null as bigint) as crm_rank_for_email
 from stored as s
 inner join changed_keys as k
     on s.crm_contact_key = k.crm_contact_key
