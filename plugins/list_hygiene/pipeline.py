@@ -76,9 +76,9 @@ def transform_step(warehouse: Path, vars: dict[str, Any] | None = None, full_ref
         "unit_tests": sum(1 for n in res.nodes if n["resource_type"].endswith("unit_test")),
         "seconds": round(time.perf_counter() - started, 2),
         "node_seconds": sorted(
-            ({"node": n["node"].split(".", 2)[-1], "type": n["resource_type"].lower().split(".")[-1],
+            ({"node": n["node"].split(".", 2)[-1], "type": n["resource_type"].rsplit(".", 1)[-1].lower(),
               "status": n["status"], "seconds": round(n["execution_time"] or 0.0, 2)}
-             for n in res.nodes if n["resource_type"].lower().split(".")[-1] in ("model", "seed", "snapshot")),
+             for n in res.nodes if n["resource_type"].endswith(("model", "seed", "snapshot"))),
             key=lambda n: -n["seconds"]),
     }
     _record(warehouse, "transform", payload)
