@@ -40,6 +40,14 @@ def tables(warehouse: Path) -> dict[str, list[tuple]]:
     return out
 
 
+def full_refresh_copy(daily: Path) -> Path:
+    """A copy of the daily warehouse beside it, rebuilt with --full-refresh from the same raw rows."""
+    full = daily.with_name("full.duckdb")
+    shutil.copy(daily, full)
+    transform_step(full, full_refresh=True, unit_tests=False)
+    return full
+
+
 def test_next_day_build_equals_full_refresh(tmp_path: Path) -> None:
     kw = {"contacts": 250, "seed": 11, "malformed": False}
     generate(tmp_path / "d1", start=dt.date(2026, 8, 1), days=20, **kw)
@@ -69,9 +77,7 @@ def test_next_day_build_equals_full_refresh(tmp_path: Path) -> None:
                                 [event_key]).fetchone()
     assert reason == "clicked_every_link_at_once"
 
-    full = tmp_path / "full.duckdb"
-    shutil.copy(daily, full)
-    transform_step(full, full_refresh=True, unit_tests=False)
+    full = full_refresh_copy(daily)
 
     got, want = tables(daily), tables(full)
     assert got.keys() == want.keys()
@@ -106,9 +112,7 @@ def test_address_verification_follows_its_lists_and_known_addresses(tmp_path: Pa
         assert con.execute(
             "select count(*) from intermediate.int_suppression_reasons where email = ? and reason = 'disposable'",
             [email]).fetchone() == (1,)
-    full = tmp_path / "full.duckdb"
-    shutil.copy(daily, full)
-    transform_step(full, full_refresh=True, unit_tests=False)
+    full = full_refresh_copy(daily)
     assert tables(daily)[table] == tables(full)[table]
 
 
@@ -130,9 +134,7 @@ def test_contact_activity_upgraded_in_place_is_computed_anew(tmp_path: Path) -> 
         con.execute(f"update {table} set sends_since_last_engagement = 999, last_success_at = null")
     ingest_step(tmp_path / "d2", daily)
     transform_step(daily)
-    full = tmp_path / "full.duckdb"
-    shutil.copy(daily, full)
-    transform_step(full, full_refresh=True, unit_tests=False)
+    full = full_refresh_copy(daily)
     # the added columns come last in the upgraded table: compare by name
     def rows(warehouse: Path) -> list[tuple]:
         with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -198,7 +200,5 @@ def test_crm_contacts_follow_conversions_and_company_changes(tmp_path: Path) -> 
             f"(select cast(pipedrive_person_id as varchar) from staging.stg_pipedrive__persons "
             f"where pipedrive_org_id = ? and is_active)", [org]).fetchone() == (True,)
         assert con.execute(f"select min(crm_rank_for_email) from {table} where email = ?", [shared]).fetchone() == (1,)
-    full = tmp_path / "full.duckdb"
-    shutil.copy(daily, full)
-    transform_step(full, full_refresh=True, unit_tests=False)
+    full = full_refresh_copy(daily)
     assert tables(daily)[table] == tables(full)[table]
