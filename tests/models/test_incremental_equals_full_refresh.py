@@ -40,11 +40,11 @@ def tables(warehouse: Path) -> dict[str, list[tuple]]:
     return out
 
 
-def full_refresh_copy(daily: Path) -> Path:
+def full_refresh_copy(daily: Path, vars: dict | None = None) -> Path:
     """A copy of the daily warehouse beside it, rebuilt with --full-refresh from the same raw rows."""
     full = daily.with_name("full.duckdb")
     shutil.copy(daily, full)
-    transform_step(full, full_refresh=True, unit_tests=False)
+    transform_step(full, vars=vars, full_refresh=True, unit_tests=False)
     return full
 
 
@@ -202,3 +202,69 @@ def test_crm_contacts_follow_conversions_and_company_changes(tmp_path: Path) -> 
         assert con.execute(f"select min(crm_rank_for_email) from {table} where email = ?", [shared]).fetchone() == (1,)
     full = full_refresh_copy(daily)
     assert tables(daily)[table] == tables(full)[table]
+
+
+def test_recent_sends_keep_the_latest_n_as_days_are_appended(tmp_path: Path) -> None:
+    """int_recent_sends appends the day's sends and deletes, in the pairs it appended to, those after the N-th
+    latest. With N = 2 most pairs overflow on the next days; a send landed late and older than a pair's two
+    stored ones must not stay. After that day, and after a run on a table of the older layout (send_rank, no
+    event_key) that must be rebuilt in place, every table is the one a full refresh builds; a run with another
+    N takes every send again."""
+    n2 = {"disengagement_sends": 2}
+    kw = {"contacts": 200, "seed": 13, "malformed": False}
+    generate(tmp_path / "d1", start=dt.date(2026, 8, 1), days=20, **kw)
+    generate(tmp_path / "d2", start=dt.date(2026, 8, 21), days=5, **kw)
+    daily = tmp_path / "daily.duckdb"
+    ingest_step(tmp_path / "d1", daily)
+    transform_step(daily, vars=n2)
+    table = "intermediate.int_recent_sends"
+    with duckdb.connect(str(daily), read_only=True) as con:
+        first_build = con.execute(f"select max(built_at) from {table}").fetchone()[0]
+        email, message_id, oldest = con.execute(
+            f"select email, min(message_id), epoch(min(occurred_at)) from {table} where platform = 'sendgrid' "
+            "group by email having count(*) = 2 order by email limit 1").fetchone()
+    late = {"email": email, "timestamp": int(oldest) - 86400, "event": "processed", "sg_event_id": "late-send-1",
+            "sg_message_id": "late-message-1"}
+    (tmp_path / "d2" / "sendgrid" / "events" / "late_send.jsonl").write_text(json.dumps(late) + "\n")
+    ingest_step(tmp_path / "d2", daily)
+    transform_step(daily, vars=n2)
+    with duckdb.connect(str(daily), read_only=True) as con:
+        assert con.execute("select count(*) from intermediate.int_email_events where message_id = 'late-message-1'"
+                           ).fetchone() == (1,)
+        assert con.execute(f"select count(*) from {table} where message_id = 'late-message-1'").fetchone() == (0,)
+        assert con.execute(f"select max(n) from (select count(*) as n from {table} group by email, platform)"
+                           ).fetchone() == (2,)
+        # the trim did work: pairs that kept a stored send beside an appended one (so one of their two stored
+        # ones was deleted), and stored rows not written again
+        mixed = con.execute(
+            f"select count(*) from (select email, platform from {table} group by all "
+            f"having min(built_at) = ? and max(built_at) > ?)", [first_build, first_build]).fetchone()[0]
+        assert mixed > 20
+    full = full_refresh_copy(daily, vars=n2)
+    got, want = tables(daily), tables(full)
+    assert got.keys() == want.keys()
+    assert [name for name in got if got[name] != want[name]] == []
+
+    # a table of the layout before event_key: the next run drops send_rank, adds the columns, takes every send
+    with duckdb.connect(str(daily)) as con:
+        con.execute(f"create or replace table {table} as select email, platform, 1 as send_rank, message_id, "
+                    f"occurred_at, loaded_at, policy_vars from {table} where email < 'm'")
+    transform_step(daily, vars=n2)
+
+    def rows(warehouse: Path) -> list[tuple]:  # by name: the added columns come last in the upgraded table
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            return sorted(con.execute(f"select email, platform, event_key, message_id, occurred_at, loaded_at, "
+                                      f"policy_vars from {table}").fetchall(), key=repr)
+
+    assert rows(daily) == rows(full)
+    with duckdb.connect(str(daily), read_only=True) as con:
+        cols = [c for (c,) in con.execute("select column_name from information_schema.columns where table_schema = "
+                                          "'intermediate' and table_name = 'int_recent_sends'").fetchall()]
+    assert "send_rank" not in cols and {"event_key", "built_at"} <= set(cols)
+
+    # another N: every send is taken again under it
+    transform_step(daily)
+    with duckdb.connect(str(daily), read_only=True) as con:
+        assert con.execute(f"select max(n) from (select count(*) as n from {table} group by email, platform)"
+                           ).fetchone()[0] > 2
+    assert rows(daily) == rows(full_refresh_copy(daily))

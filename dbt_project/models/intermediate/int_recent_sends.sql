@@ -1,17 +1,21 @@
 {#- The last N sends per address and platform (N = var disengagement_sends, POLICY rule 9): what
-    int_contact_platform_activity counts "engaged in the last N sends" over, kept so that a daily run ranks
-    the N stored sends with the day's new ones instead of every send the pair ever had.
+    int_contact_platform_activity counts "engaged in the last N sends" over and int_contact_activity takes the
+    N-th latest send from, kept so that a daily run adds the day's sends instead of ranking every send again.
 
-    Incremental (`delete+insert` on email, platform): the pairs that gained a send since the newest
-    `loaded_at` here rank their stored sends together with the new ones and keep the first N. That is the
-    top N of all their sends whatever order the sends arrived in: a send not stored ranked below N stored
-    ones, and int_email_events only appends (a stored send never changes or goes away). A run with another
-    `disengagement_sends` than the rows here ranks every send again. -#}
+    Incremental (`append`, then a post-hook that trims): a run appends the sends landed since the newest
+    `loaded_at` here (at most N per pair, the latest), and the post-hook deletes, in the pairs it wrote to,
+    every send after the N-th latest (macros/recent_sends.sql). Stored rows are never rewritten: a newsletter
+    day appends one send per pair and deletes one, where ranking the pair's stored N with the new one rewrote
+    all N. That leaves the latest N of all the pair's sends whatever order they arrived in: a send not stored
+    ranked below N stored ones, and int_email_events only appends (a stored send never changes or goes away).
+    A run with another `disengagement_sends` than the rows here, or on a table of the layout before
+    `event_key` (it stored `send_rank`), empties the table first (pre-hook) and takes every send. -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['email', 'platform'],
-    on_schema_change='fail'
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ lh_recent_sends_reset() }}",
+    post_hook="{{ lh_recent_sends_trim() }}"
 ) }}
 
 {%- set policy = lh_policy_vars(['disengagement_sends']) %}
@@ -20,60 +24,36 @@ with
 
 all_events as {{ lh_inline_cte() }} (select * from {{ ref('int_email_events') }}),
 
-{% if is_incremental() and not lh_policy_changed(policy) %}
-new_sends as {{ lh_inline_cte() }} (
+sends as {{ lh_inline_cte() }} (
 
-    select email, platform, message_id, occurred_at, loaded_at
-    from all_events
-    where loaded_at > {{ lh_loaded_watermark() }}
-        and event_type = 'send'
-
-),
-
-candidates as (
-
-    select s.email, s.platform, s.message_id, s.occurred_at, s.loaded_at
-    from {{ this }} as s
-    inner join (select distinct email, platform from new_sends) as t
-        on s.email = t.email
-        and s.platform = t.platform
-
-    union all
-
-    select email, platform, message_id, occurred_at, loaded_at
-    from new_sends
-
-),
-{% else %}
-candidates as (
-
-    select email, platform, message_id, occurred_at, loaded_at
+    select email, platform, event_key, message_id, occurred_at, loaded_at
     from all_events
     where event_type = 'send'
+        -- a send is stored and trimmed by its key (the not_null test of int_email_events reports one without)
+        and event_key is not null
+    {%- if is_incremental() and not lh_recent_sends_reset_needed() %}
+        and loaded_at > {{ lh_loaded_watermark() }}
+    {%- endif %}
 
 ),
-{% endif %}
 
 ranked as (
 
     select
-        email,
-        platform,
-        message_id,
-        occurred_at,
-        loaded_at,
-        row_number() over (partition by email, platform order by occurred_at desc, message_id, loaded_at) as send_rank
-    from candidates
+        *,
+        row_number() over (partition by email, platform order by {{ lh_recent_sends_order() }}) as send_rank
+    from sends
 
 )
 
 select
     email,
     platform,
-    send_rank,
+    event_key,
     message_id,
     occurred_at,
     loaded_at,
-    '{{ policy }}' as policy_vars
+    '{{ policy }}' as policy_vars,
+    {{ lh_built_at() }} as built_at
 from ranked
 where send_rank <= {{ var('disengagement_sends') }}
