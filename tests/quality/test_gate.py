@@ -115,6 +115,28 @@ def test_event_tables_are_checked_on_the_rows_built_since_the_last_passing_gate(
     assert "unique_in_new_rows" not in msg
 
 
+def test_bounce_suite_reads_the_bounces_classified_since_the_last_passing_gate(wh: Path) -> None:
+    """bounce_classification (GX) grows with every bounce: once a gate run has passed, its frame holds only the
+    bounces classified since that run started. A bad class on an old row is outside it (the run that passed
+    saw that row as it was; only dbt writes the table); the same bad class on a row classified since blocks,
+    and without a passing run every row is read."""
+    table = "intermediate.int_bounces_classified"
+    sql(wh, f"update {table} set bounce_class = 'not-a-class' where event_key = (select min(event_key) from {table})")
+    report = run_gate(wh, "daily", notify=False, dbt_tests=False, freshness=False)
+    frame_rows = [r for r in report.results if r.suite == "bounce_classification"]
+    assert frame_rows and all(r.success for r in frame_rows)
+
+    sql(wh, f"update {table} set built_at = {SINCE_BASELINE.replace('max(started_at)', 'max(started_at) + interval 1 minute')} "
+            f"where event_key = (select min(event_key) from {table})")
+    msg = gate_fails(wh)
+    assert "bounce_classification: ExpectColumnValuesToBeInSet(bounce_class) failed; observed 1 unexpected of 1 " in msg
+
+    sql(wh, f"update {table} set built_at = timestamp '2000-01-01'", "delete from ops.quality_gate_runs")
+    msg = gate_fails(wh)
+    assert re.search(r"bounce_classification: ExpectColumnValuesToBeInSet\(bounce_class\) failed; observed 1 unexpected "
+                     r"of (\d+) ", msg) and int(re.search(r"unexpected of (\d+)", msg).group(1)) > 10, msg
+
+
 def test_duplicate_contact_key_blocks(wh: Path) -> None:
     """The contact key suite sees only the suspects DuckDB groups out, and still names the repeated key."""
     sql(wh, "insert into marts.dim_contacts select * from marts.dim_contacts order by email limit 1")

@@ -44,6 +44,9 @@ class Check:
     severity: str = "fail"  # fail blocks the sync; warn is reported
     description: str = ""
     label_column: str | None = None  # shown (masked when an address) for the failing rows
+    # a column of `query` (`built_at`): once a gate run has passed, the frame holds only the rows whose value is
+    # later than that run's start (a table that grows with every event; gate.py `_frames`)
+    new_rows: str | None = None
 
 
 def suppression_reasons() -> list[str]:
@@ -85,6 +88,8 @@ def load_checks(suites_dir: Path = SUITES_DIR, overrides: dict[str, Any] | None 
         spec = json.loads(path.read_text(encoding="utf-8"))
         if bool(spec.get("query")) == bool(spec.get("frame")):
             raise ValueError(f"{path.name}: a suite needs exactly one of 'query' or 'frame'")
+        if spec.get("new_rows") and not spec.get("query"):
+            raise ValueError(f"{path.name}: 'new_rows' names a column of the suite's 'query'")
         out.append(
             Check(
                 suite=spec["name"],
@@ -94,6 +99,7 @@ def load_checks(suites_dir: Path = SUITES_DIR, overrides: dict[str, Any] | None 
                 query=_resolve(spec.get("query"), knobs),
                 frame=spec.get("frame"),
                 label_column=spec.get("label_column"),
+                new_rows=spec.get("new_rows"),
                 expectations=[
                     Expectation(e["type"], _resolve(e.get("kwargs", {}), knobs), e.get("severity"),
                                 _resolve(e.get("threshold"), knobs))
