@@ -23,6 +23,21 @@
 {%- endmacro %}
 
 
+{#- The day of the earliest event among `relation`'s rows landed after `watermark`, as a SQL timestamp literal
+    (midnight), read when the model compiles; none when nothing landed or in a dbt unit test. A model that
+    recomputes whole days (deliverability_daily) adds `occurred_at >= ` it to its read of the events: implied
+    by the touched days, and a constant DuckDB prunes row groups with. -#}
+{% macro lh_first_new_day(relation, watermark) -%}
+    {%- if not execute or '__dbt__cte__' in (this | string) or '__dbt__cte__' in (relation | string) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set found = run_query('select cast(min(cast(occurred_at as date)) as ' ~ dbt.type_string() ~ ') from '
+                              ~ relation ~ ' where loaded_at > ' ~ watermark) -%}
+    {%- set day = found.columns[0].values()[0] if found and found.rows | length > 0 else none -%}
+    {{ return(("cast('" ~ day ~ "' as " ~ dbt.type_timestamp() ~ ")") if day else none) }}
+{%- endmacro %}
+
+
 {#- The policy vars an incremental model's rows depend on, as one text value ('name=value;...') stored in
     its `policy_vars` column. When a run uses other values (`dbt build --vars '{disengagement_sends: 5}'`,
     or a changed default in dbt_project.yml), lh_policy_changed() is true and the model recomputes every

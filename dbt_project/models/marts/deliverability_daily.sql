@@ -18,11 +18,16 @@ all_events as {{ lh_inline_cte() }} (select * from {{ ref('fct_email_events') }}
 providers as (select * from {{ ref('mailbox_providers') }} where match_type = 'domain'),
 
 {% if is_incremental() %}
+{%- set watermark = lh_loaded_watermark() %}
+{#- the earliest touched day as a constant: `occurred_at` at or after it is implied by the join below, and lets
+    DuckDB skip the row groups of older events (zone maps) instead of reading all events and joining each
+    (next day at 1 M contacts: 1.1-1.5 s -> 0.14 s for this query) -#}
+{%- set first_day = lh_first_new_day(ref('fct_email_events'), watermark) %}
 touched_days as (
 
     select distinct cast(occurred_at as date) as event_date
     from all_events
-    where loaded_at > {{ lh_loaded_watermark() }}
+    where loaded_at > {{ watermark }}
 
 ),
 
@@ -32,6 +37,9 @@ events as (
     from all_events as e
     inner join touched_days as d
         on cast(e.occurred_at as date) = d.event_date
+    {%- if first_day %}
+    where e.occurred_at >= {{ first_day }}
+    {%- endif %}
 
 ),
 {% else %}
