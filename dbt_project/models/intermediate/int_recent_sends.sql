@@ -9,7 +9,11 @@
     all N. That leaves the latest N of all the pair's sends whatever order they arrived in: a send not stored
     ranked below N stored ones, and int_email_events only appends (a stored send never changes or goes away).
     A run with another `disengagement_sends` than the rows here, or on a table of the layout before
-    `event_key` (it stored `send_rank`), empties the table first (pre-hook) and takes every send. -#}
+    `event_key` (it stored `send_rank`), empties the table first (pre-hook) and takes every send. Columns
+    follow the query (`sync_all_columns`), so a later change of columns must also be a reason to empty it
+    (lh_recent_sends_reset_needed), or stored rows keep nulls in the new ones. A send that lands late and
+    ranks below N is appended and trimmed in the same run; when a run keeps none of what it landed, the
+    newest `loaded_at` here stays older and the next run reads those sends again (and drops them again). -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
