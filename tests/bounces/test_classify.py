@@ -119,6 +119,41 @@ def test_platform_family(platform, native_type, native_subtype, reason):
     assert (result.reason, result.classified_by) == (reason, "platform_code")
 
 
+# Whole diagnostics as large providers and MTAs word them (written for these tests after the providers' published
+# error pages), with the status and reply code the DSN carries: what a team's real bounces look like outside the
+# shared corpus. The class and the hard flag follow from the reason.
+@pytest.mark.parametrize(
+    ("status", "reply", "text", "reason", "hard"),
+    [
+        ("5.4.1", "550", "550 5.4.1 Recipient address rejected: Access denied. AS(201806281) [x.prod.protection.outlook.com]",
+         "userunknown", True),
+        ("5.1.10", "550", "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
+         "userunknown", True),
+        ("5.2.2", "552", "552 5.2.2 The email account that you tried to reach is over quota and inactive.",
+         "mailboxfull", False),
+        ("4.2.2", "452", "452 4.2.2 The recipient's inbox is out of storage space.", "mailboxfull", False),
+        ("5.7.1", "550", "550 5.7.1 Service unavailable, Client host [203.0.113.5] blocked using Spamhaus. AS(1450)",
+         "blocked", False),
+        ("5.7.606", "550", "550 5.7.606 Access denied, banned sending IP [203.0.113.5].", "blocked", False),
+        ("5.7.26", "550", "550 5.7.26 Unauthenticated email from example.com is not accepted due to domain's DMARC policy.",
+         "authfailure", False),
+        ("5.1.1", "554", "554 delivery error: dd This user doesn't have a yahoo.com account (x@yahoo.com) [0]",
+         "userunknown", True),
+        ("5.7.9", "554", "554 5.7.9 Message not accepted for policy reasons.", "policyviolation", False),
+        ("5.5.0", "550", "550 5.5.0 Requested action not taken: mailbox unavailable (S2017062302)", "userunknown", True),
+        ("5.2.1", "550", "550 5.2.1 The email account that you tried to reach is disabled.", "suspend", False),
+        ("5.3.4", "552", "552 5.3.4 Message size exceeds fixed maximum message size", "mesgtoobig", False),
+        (None, None, "Host or domain name not found. Name service error for name=example.invalid type=A: Host not found",
+         "hostunknown", True),
+        ("4.4.7", None, "Message expired: unable to deliver in 840 minutes.<421 4.4.0 Unable to lookup DNS for example.com>",
+         "expired", False),
+    ],
+)
+def test_provider_diagnostics(status, reply, text, reason, hard):
+    result = classify(status, reply, text)
+    assert (result.reason, result.hard) == (reason, hard)
+
+
 def test_wording_beats_generic_code():
     result = classify("5.1.1", "550", "550 5.1.1 <a@example.com>: mailbox is full")
     assert (result.reason, result.hard, result.classified_by) == ("mailboxfull", False, "wording")
