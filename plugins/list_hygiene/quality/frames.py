@@ -43,10 +43,21 @@ def _history(con: duckdb.DuckDBPyConnection, metric: str, run_id: str, limit: in
 
 
 def last_passing_run_at(con: duckdb.DuckDBPyConnection, run_id: str) -> datetime | None:
+    """When the newest passing run stored its metrics (about when it ended): what landed after it is new to
+    the volume check. Not the moment that vouches for built rows: see last_passing_gate_started_at."""
     try:
         return con.execute(
             "select max(measured_at) from ops.quality_metrics where gate_passed and run_id <> ?", [run_id]
         ).fetchone()[0]
+    except duckdb.CatalogException:
+        return None
+
+
+def last_passing_gate_started_at(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """When the newest gate run that passed started (ops.quality_gate_runs): every row built before then was
+    checked by it, so a suite with `new_rows` reads only the rows built since. None without one: every row."""
+    try:
+        return con.execute("select max(started_at) from ops.quality_gate_runs where passed").fetchone()[0]
     except duckdb.CatalogException:
         return None
 

@@ -54,7 +54,7 @@ from ..paths import duckdb_config, output_dir_for
 from ..privacy import mask_email
 from .checks import Check, Expectation, describe_threshold, load_checks
 from .config import thresholds
-from .frames import FRAMES, METRICS_DDL, FrameResult
+from .frames import FRAMES, METRICS_DDL, FrameResult, last_passing_gate_started_at
 
 log = logging.getLogger(__name__)
 
@@ -618,14 +618,6 @@ def store_results(
 
 # --- the gate -------------------------------------------------------------------------------------
 
-def _last_passing_gate(con: duckdb.DuckDBPyConnection) -> datetime | None:
-    """When the newest gate run that passed started: it vouches for every row built before (a suite with
-    `new_rows` reads only the rows built since). None without one: every row is read."""
-    if not _table_exists(con, "ops.quality_gate_runs"):
-        return None
-    return con.execute("select max(started_at) from ops.quality_gate_runs where passed").fetchone()[0]
-
-
 def _frames(
     con: duckdb.DuckDBPyConnection, checks: list[Check], knobs: dict[str, Any], run_id: str
 ) -> tuple[dict[str, pd.DataFrame], list[CheckResult], list[tuple[str, str, float]]]:
@@ -640,7 +632,7 @@ def _frames(
             skipped.append(CheckResult(check.suite, "(suite)", None, note, check.severity, "great_expectations", ""))
             continue
         if check.query:
-            since = _last_passing_gate(con) if check.new_rows else None
+            since = last_passing_gate_started_at(con) if check.new_rows else None
             if since is None:
                 frames[check.suite] = con.execute(check.query).df()
             else:
