@@ -178,13 +178,13 @@ class ReadHere:
         return future
 
 
-@pytest.mark.parametrize(("group_rows", "commits"), [(10_000, 2), (1, 4)])
-def test_small_files_of_a_source_share_a_commit(tmp_path, monkeypatch, group_rows, commits):
-    """Read files of one source land in one transaction until it holds GROUP_ROWS rows; every file still
-    lands whole with its manifest row."""
+@pytest.mark.parametrize(("row_group_rows", "commits"), [(10_000, 2), (1, 4)])
+def test_small_files_of_a_source_share_a_commit(tmp_path, monkeypatch, row_group_rows, commits):
+    """Read files of one source land in one transaction until its rows are `whole`; every file still lands
+    whole with its manifest row."""
     monkeypatch.setenv("LIST_HYGIENE_INGEST_WORKERS", "2")
     monkeypatch.setattr(workers, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(workers, "GROUP_ROWS", group_rows)
+    monkeypatch.setattr(workers, "ROW_GROUP_ROWS", row_group_rows)
     monkeypatch.setattr(workers, "_executor", lambda n: ReadHere())
     two_sources(tmp_path / "data")
     closed = []
@@ -201,6 +201,46 @@ def test_small_files_of_a_source_share_a_commit(tmp_path, monkeypatch, group_row
         assert con.execute("select count(*) from raw.sendgrid__events").fetchone()[0] == 2
     assert report.rows_loaded == 4
     assert sum(closed) == commits
+
+
+def test_whole_commits_leave_row_groups_the_checkpoint_keeps(tmp_path):
+    """The premise of `whole`, on this DuckDB: 5000-row files committed a row group at a time leave a few
+    rows in a last row group per commit, and the checkpoint merges those, rewriting the full row groups
+    between them; committed when `whole`, every row group stays as the commits wrote it."""
+
+    def row_groups(name: str, can_commit) -> tuple[int, int]:
+        con = duckdb.connect(str(tmp_path / f"{name}.duckdb"))
+        con.execute("create table t (k varchar, n bigint)")
+        con.execute("set checkpoint_threshold = '10GB'")
+        count = "select count(distinct row_group_id) from pragma_storage_info('t')"
+        rows = 0
+        con.begin()
+        for f in range(120):
+            con.execute("insert into t select md5((? * 5000 + range)::varchar), range from range(5000)", [f])
+            rows += 5000
+            if can_commit(rows):
+                con.commit()
+                con.begin()
+                rows = 0
+        con.commit()
+        before = con.execute(count).fetchone()[0]
+        con.execute("checkpoint")
+        after = con.execute(count).fetchone()[0]
+        con.close()
+        return before, after
+
+    before, after = row_groups("a_row_group_at_a_time", lambda rows: rows >= workers.ROW_GROUP_ROWS)
+    assert after < before  # merged: what `whole` avoids
+    before, after = row_groups("whole", workers.whole)
+    assert after == before
+
+
+def test_whole_needs_a_row_group_and_a_last_one_more_than_half_full():
+    full = workers.ROW_GROUP_ROWS
+    assert not workers.whole(full - 1)  # through the WAL
+    assert workers.whole(full) and workers.whole(3 * full)
+    assert not workers.whole(full + 5000) and not workers.whole(2 * full + full // 2)
+    assert workers.whole(full + full // 2 + 1) and workers.whole(2 * full - 1)
 
 
 def test_a_workers_duckdb_spills_under_the_runs_scratch_folder(tmp_path, monkeypatch):

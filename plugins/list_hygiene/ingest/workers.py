@@ -5,8 +5,8 @@ spread over cores, while a DuckDB file takes one writer. So each worker process 
 the one-process path (`loader.read_file`) against its own in-memory DuckDB, and moves the rows it
 produced to Parquet parts in a scratch folder (every `SPILL_ROWS` rows, so its memory stays bounded).
 This process then lands each file from its parts in a transaction with its manifest row (consecutive
-small files of a source may share one; `loader.finish_file`: snapshot rows already landed are dropped
-there, where the history is).
+files of a source share one until its rows fill DuckDB's row groups well, see `whole`;
+`loader.finish_file`: snapshot rows already landed are dropped there, where the history is).
 
 Files are handed out largest first, so a big file does not start last and leave one core idle. Two
 writer threads land them, each a whole source at a time, each source's files in discovery order, so the
@@ -45,10 +45,22 @@ SPILL_ROWS = 500_000  # a worker moves its rows to a Parquet part once it holds 
 SPAN_BYTES = 128 * 1024 * 1024  # a bigger JSONL file is read in spans of about this size, side by side
 # threads that land the workers' parts, each with its own sources and connection (see land_all)
 WRITER_LANES = 2
-# a lane lands consecutive small files of a source in one transaction up to about this many rows (one DuckDB
-# row group): a commit per 5000-event webhook body cost ~9 ms, and rows committed in small transactions go
-# through the WAL before the checkpoint writes them again
-GROUP_ROWS = 122_880
+# rows in a DuckDB row group: a lane commits a source's files in transactions shaped by it (see `whole`)
+ROW_GROUP_ROWS = 122_880
+
+
+def whole(rows: int) -> bool:
+    """Whether a transaction that appended `rows` rows to a table can commit: at least a row group's worth, and
+    its last row group empty or more than half full.
+
+    A lane lands consecutive files of a source in one transaction until this holds. Fewer rows than a row group
+    are written through the WAL and then again by the checkpoint (and a commit per 5000-event webhook body cost
+    ~9 ms); more are written compressed at commit, their last row group partial. DuckDB's checkpoint merges runs
+    of partial row groups that fit in fewer (max_vacuum_tasks), rewriting the full ones between them: with
+    commits of a row group and a few thousand rows, the 1 M-contact ingest ended in a 12 s checkpoint that
+    rewrote 0.7 GB. A last row group more than half full has no partner to merge with."""
+    rest = rows % ROW_GROUP_ROWS
+    return rows >= ROW_GROUP_ROWS and (rest == 0 or rest > ROW_GROUP_ROWS // 2)
 
 
 def worker_count() -> int:
@@ -358,15 +370,10 @@ def land_all(con: duckdb.DuckDBPyConnection, planned: list[loader.Job | loader.F
                 peaks[p.worker[0]] = max(peaks.get(p.worker[0], 0), p.worker[1])
         group.open()
         result = land_parts(cur, item, merge(pieces), loaded_at)
-        group.rows += result.rows_loaded + result.rows_quarantined
+        group.rows += result.rows_loaded
         for part in (f for p in pieces for f in p.rows + p.quarantine):
             os.remove(part)
         return result
-
-    def ready(i: int) -> bool:
-        """Whether the file at position i can land now (read, or nothing to read)."""
-        item = planned[i]
-        return not isinstance(item, loader.Job) or all(f.done() for f in futures[item.file_id])
 
     sources = by_source(planned)
 
@@ -381,8 +388,8 @@ def land_all(con: duckdb.DuckDBPyConnection, planned: list[loader.Job | loader.F
                         positions = sources.pop(0)
                     for k, i in enumerate(positions):
                         results[i] = land(cur, planned[i], group)
-                        # several small files to one commit, as long as the next is ready and the rows few
-                        if group.rows >= GROUP_ROWS or k + 1 == len(positions) or not ready(positions[k + 1]):
+                        # the transaction stays open while the next file is read, until its rows are `whole`
+                        if whole(group.rows) or k + 1 == len(positions):
                             group.close()
         except _Stopped:
             pass
