@@ -178,6 +178,41 @@ class ReadHere:
         return future
 
 
+class ReadHereInOrder(ReadHere):
+    """ReadHere, noting each unit (file, span start) in the order it was handed out."""
+
+    def __init__(self):
+        self.units = []
+
+    def submit(self, fn, *args):
+        unit = args[0]
+        self.units.append((unit.rel, unit.span[0] if unit.span else None))
+        return super().submit(fn, *args)
+
+
+def test_units_are_read_in_the_order_the_lanes_land_them(tmp_path, monkeypatch):
+    """The source with the most bytes first, each source's files in discovery order, a big JSONL file's spans
+    in order: a lane lands while the workers read what comes next (largest first, the smallest files were
+    read last and landed one after the other at the end)."""
+    monkeypatch.setenv("LIST_HYGIENE_INGEST_WORKERS", "2")
+    monkeypatch.setattr(workers, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(workers, "SPAN_BYTES", 400)
+    two_sources(tmp_path / "data")
+    big = tmp_path / "data" / "sendgrid" / "events" / "b.jsonl"
+    big.write_text("".join(json.dumps({"email": f"b{i}@example.com", "timestamp": 1785686419, "event": "open",
+                                       "sg_event_id": f"b{i}"}) + "\n" for i in range(30)))
+    pool = ReadHereInOrder()
+    monkeypatch.setattr(workers, "_executor", lambda n: pool)
+    with duckdb.connect() as con:
+        report = ingest(con, tmp_path / "data", loaded_at=LOADED_AT)
+    assert report.rows_loaded == 33
+    spans = [start for rel, start in pool.units if rel == "sendgrid/events/b.jsonl"]
+    assert len(spans) > 2 and spans == sorted(spans)
+    assert [rel for rel, _ in pool.units] == [
+        "sendgrid/events/a.jsonl", *["sendgrid/events/b.jsonl"] * len(spans), "mailgun/events/c.json",
+        "mailgun/events/d.json"]
+
+
 @pytest.mark.parametrize(("row_group_rows", "commits"), [(10_000, 2), (1, 4)])
 def test_small_files_of_a_source_share_a_commit(tmp_path, monkeypatch, row_group_rows, commits):
     """Read files of one source land in one transaction until its rows are `whole`; every file still lands
@@ -301,14 +336,22 @@ def test_files_are_read_here_when_the_worker_processes_stop(tmp_path, monkeypatc
     assert "worker processes stopped" in caplog.text
 
 
+@pytest.mark.parametrize("hash_chunk", [None, 1, 4, 7, 1 << 20])
 @pytest.mark.parametrize("span_bytes", [1, 5, 9, 64])
-def test_spans_cut_at_line_ends_and_number_lines(tmp_path, span_bytes):
+def test_spans_cut_at_line_ends_and_number_lines(tmp_path, monkeypatch, span_bytes, hash_chunk):
     """Spans cover the file exactly, start at line starts, and know their first line's number (blank lines,
-    CRLF and a last line without a newline included)."""
+    CRLF and a last line without a newline included); counted from the newline marks hashing leaves
+    (`hash_chunk` bytes apart) or, without them, from the file."""
     text = b'{"a":1}\n\n{"bb":22}\r\n{"ccc":333}\n\n\n{"d":4}'
     p = tmp_path / "a.jsonl"
     p.write_bytes(text)
-    cut = workers.spans(p, len(text), span_bytes)
+    newlines = None
+    if hash_chunk:
+        monkeypatch.setattr(loader, "HASH_CHUNK", hash_chunk)
+        newlines = []
+        assert loader.sha256_of(p, newlines) == loader.sha256_of(p)
+        assert len(newlines) == -(-len(text) // hash_chunk) + 1 and newlines[-1] == text.count(b"\n")
+    cut = workers.spans(p, len(text), span_bytes, newlines)
     assert b"".join(text[a:b] for a, b, _ in cut) == text
     assert [a for a, _, _ in cut] == sorted({a for a, _, _ in cut})
     for a, _, first in cut:

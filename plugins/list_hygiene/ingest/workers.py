@@ -8,10 +8,10 @@ This process then lands each file from its parts in a transaction with its manif
 files of a source share one until its rows fill DuckDB's row groups well, see `whole`;
 `loader.finish_file`: snapshot rows already landed are dropped there, where the history is).
 
-Files are handed out largest first, so a big file does not start last and leave one core idle. Two
-writer threads land them, each a whole source at a time, each source's files in discovery order, so the
-warehouse ends up as the one-process path leaves it (same rows, same manifest, same choice of which
-file's copy of an unchanged snapshot row stays).
+Two writer threads land them, each a whole source at a time, each source's files in discovery order, so
+the warehouse ends up as the one-process path leaves it (same rows, same manifest, same choice of which
+file's copy of an unchanged snapshot row stays). Files are handed out to the workers in the order the
+writers land them (`by_source`: the sources with the most bytes first).
 """
 
 from __future__ import annotations
@@ -212,8 +212,12 @@ def _drop_pool() -> None:
         _pool = None
 
 
-def spans(path: Path, size: int, span_bytes: int) -> list[loader.Span]:
-    """A JSONL file cut at line ends into spans of about `span_bytes`, each with the number of its first line."""
+def spans(path: Path, size: int, span_bytes: int, newlines: list[int] | None = None) -> list[loader.Span]:
+    """A JSONL file cut at line ends into spans of about `span_bytes`, each with the number of its first line.
+
+    `newlines`: the file's newline marks from hashing it (loader.sha256_of): a span's first line is then
+    counted from the nearest mark, not from the start of the file. Counting them here, one core read every
+    big JSONL file again while the workers waited for their first span (1 M contacts: 5-7 s, 11 GB)."""
     cuts = [0]
     with open(path, "rb") as fh:
         while cuts[-1] + span_bytes < size:
@@ -224,8 +228,12 @@ def spans(path: Path, size: int, span_bytes: int) -> list[loader.Span]:
             cuts.append(fh.tell())
         out, line = [], 1
         for a, b in zip(cuts, [*cuts[1:], size], strict=True):
+            if newlines is not None and a:
+                mark = min(a // loader.HASH_CHUNK, len(newlines) - 1)
+                fh.seek(mark * loader.HASH_CHUNK)
+                line = 1 + newlines[mark] + _count_newlines(fh, a - mark * loader.HASH_CHUNK)
             out.append((a, b, line))
-            if b < size:
+            if newlines is None and b < size:
                 fh.seek(a)
                 line += _count_newlines(fh, b - a)
     return out
@@ -245,8 +253,8 @@ def _count_newlines(fh, n: int) -> int:
 def split(job: loader.Job) -> list[loader.Job]:
     """The units the workers read: a big JSONL file in spans, any other file whole."""
     if not loader.is_jsonl(job.path) or job.size < 2 * SPAN_BYTES:
-        return [job]
-    return [replace(job, span=span) for span in spans(job.path, job.size, SPAN_BYTES)]
+        return [replace(job, newlines=None)]
+    return [replace(job, span=span, newlines=None) for span in spans(job.path, job.size, SPAN_BYTES, job.newlines)]
 
 
 def merge(pieces: list[Parts]) -> Parts:
@@ -311,15 +319,17 @@ class _Stopped(Exception):
 
 def land_all(con: duckdb.DuckDBPyConnection, planned: list[loader.Job | loader.FileResult], loaded_at: datetime,
              workers: int, peaks: dict[int, int]) -> list[loader.FileResult]:
-    """Read the jobs on `workers` processes (largest first) and land them here, each source's files in their
-    given order; returns the results in that order. `peaks` gets each worker's peak RSS (KiB) by pid.
+    """Read the jobs on `workers` processes and land them here, each source's files in their given order;
+    returns the results in that order. `peaks` gets each worker's peak RSS (KiB) by pid.
 
     The landing runs in `WRITER_LANES` threads, each on its own connection to this database. A lane takes a
     whole source (`by_source`, the most bytes first) and lands its files one after the other, as one thread
     would, so which file's copy of an unchanged snapshot row stays, or which of two files with the same bytes
-    is skipped, does not change; then it takes the next source left. Most landing happens after the last
-    unit is read (a source waits for its first file, and the largest units go first): with one lane, one
-    core sat idle while this process landed alone (at 1 M contacts, 80 s)."""
+    is skipped, does not change; then it takes the next source left (with one lane, one core sat idle while
+    this process landed alone: at 1 M contacts, 80 s). The workers read the units in that same order, so a
+    lane lands while the workers read what comes next. Handed out largest first, the units left the smallest
+    files for last (1,457 SendGrid webhook bodies at 1 M contacts), and landing them, one lane at ~16 ms a
+    file, ended the stage with 12-23 s on one core."""
     jobs = [j for j in planned if isinstance(j, loader.Job)]
     settings = Settings.current()
     threads = max(1, (os.cpu_count() or 1) // workers)
@@ -331,8 +341,9 @@ def land_all(con: duckdb.DuckDBPyConnection, planned: list[loader.Job | loader.F
     con.execute("set threads = 1")
     pieces_of = {job.file_id: split(job) for job in jobs}
     futures: dict[str, list[Future[Parts]]] = {fid: [None] * len(units) for fid, units in pieces_of.items()}
-    order = sorted(((fid, i, unit) for fid, units in pieces_of.items() for i, unit in enumerate(units)),
-                   key=lambda t: -(t[2].span[1] - t[2].span[0] if t[2].span else t[2].size))
+    sources = by_source(planned)
+    order = [(planned[i].file_id, k, unit) for positions in sources for i in positions
+             if isinstance(planned[i], loader.Job) for k, unit in enumerate(pieces_of[planned[i].file_id])]
     results: list[loader.FileResult | None] = [None] * len(planned)
     failed, broken, lock = threading.Event(), threading.Event(), threading.Lock()
     errors: list[BaseException] = []
@@ -374,8 +385,6 @@ def land_all(con: duckdb.DuckDBPyConnection, planned: list[loader.Job | loader.F
         for part in (f for p in pieces for f in p.rows + p.quarantine):
             os.remove(part)
         return result
-
-    sources = by_source(planned)
 
     def lane() -> None:
         try:
