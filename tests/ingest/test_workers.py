@@ -178,41 +178,6 @@ class ReadHere:
         return future
 
 
-class ReadHereInOrder(ReadHere):
-    """ReadHere, noting each unit (file, span start) in the order it was handed out."""
-
-    def __init__(self):
-        self.units = []
-
-    def submit(self, fn, *args):
-        unit = args[0]
-        self.units.append((unit.rel, unit.span[0] if unit.span else None))
-        return super().submit(fn, *args)
-
-
-def test_units_are_read_in_the_order_the_lanes_land_them(tmp_path, monkeypatch):
-    """The source with the most bytes first, each source's files in discovery order, a big JSONL file's spans
-    in order: a lane lands while the workers read what comes next (largest first, the smallest files were
-    read last and landed one after the other at the end)."""
-    monkeypatch.setenv("LIST_HYGIENE_INGEST_WORKERS", "2")
-    monkeypatch.setattr(workers, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(workers, "SPAN_BYTES", 400)
-    two_sources(tmp_path / "data")
-    big = tmp_path / "data" / "sendgrid" / "events" / "b.jsonl"
-    big.write_text("".join(json.dumps({"email": f"b{i}@example.com", "timestamp": 1785686419, "event": "open",
-                                       "sg_event_id": f"b{i}"}) + "\n" for i in range(30)))
-    pool = ReadHereInOrder()
-    monkeypatch.setattr(workers, "_executor", lambda n: pool)
-    with duckdb.connect() as con:
-        report = ingest(con, tmp_path / "data", loaded_at=LOADED_AT)
-    assert report.rows_loaded == 33
-    spans = [start for rel, start in pool.units if rel == "sendgrid/events/b.jsonl"]
-    assert len(spans) > 2 and spans == sorted(spans)
-    assert [rel for rel, _ in pool.units] == [
-        "sendgrid/events/a.jsonl", *["sendgrid/events/b.jsonl"] * len(spans), "mailgun/events/c.json",
-        "mailgun/events/d.json"]
-
-
 @pytest.mark.parametrize(("row_group_rows", "commits"), [(10_000, 2), (1, 4)])
 def test_small_files_of_a_source_share_a_commit(tmp_path, monkeypatch, row_group_rows, commits):
     """Read files of one source land in one transaction until its rows are `whole`; every file still lands

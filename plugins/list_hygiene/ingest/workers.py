@@ -8,10 +8,10 @@ This process then lands each file from its parts in a transaction with its manif
 files of a source share one until its rows fill DuckDB's row groups well, see `whole`;
 `loader.finish_file`: snapshot rows already landed are dropped there, where the history is).
 
-Two writer threads land them, each a whole source at a time, each source's files in discovery order, so
-the warehouse ends up as the one-process path leaves it (same rows, same manifest, same choice of which
-file's copy of an unchanged snapshot row stays). Files are handed out to the workers in the order the
-writers land them (`by_source`: the sources with the most bytes first).
+Files are handed out largest first, so a big file does not start last and leave one core idle. Two
+writer threads land them, each a whole source at a time, each source's files in discovery order, so the
+warehouse ends up as the one-process path leaves it (same rows, same manifest, same choice of which
+file's copy of an unchanged snapshot row stays).
 """
 
 from __future__ import annotations
@@ -319,17 +319,18 @@ class _Stopped(Exception):
 
 def land_all(con: duckdb.DuckDBPyConnection, planned: list[loader.Job | loader.FileResult], loaded_at: datetime,
              workers: int, peaks: dict[int, int]) -> list[loader.FileResult]:
-    """Read the jobs on `workers` processes and land them here, each source's files in their given order;
-    returns the results in that order. `peaks` gets each worker's peak RSS (KiB) by pid.
+    """Read the jobs on `workers` processes (largest first) and land them here, each source's files in their
+    given order; returns the results in that order. `peaks` gets each worker's peak RSS (KiB) by pid.
 
     The landing runs in `WRITER_LANES` threads, each on its own connection to this database. A lane takes a
     whole source (`by_source`, the most bytes first) and lands its files one after the other, as one thread
     would, so which file's copy of an unchanged snapshot row stays, or which of two files with the same bytes
-    is skipped, does not change; then it takes the next source left (with one lane, one core sat idle while
-    this process landed alone: at 1 M contacts, 80 s). The workers read the units in that same order, so a
-    lane lands while the workers read what comes next. Handed out largest first, the units left the smallest
-    files for last (1,457 SendGrid webhook bodies at 1 M contacts), and landing them, one lane at ~16 ms a
-    file, ended the stage with 12-23 s on one core."""
+    is skipped, does not change; then it takes the next source left. Most landing happens after the last
+    unit is read (a source waits for its first file, and the largest units go first): with one lane, one
+    core sat idle while this process landed alone (at 1 M contacts, 80 s). Handing the units out in the
+    order the lanes land them instead took the 12 s on one core at the end away (the smallest files, 1,457
+    SendGrid webhook bodies, were read last and landed one by one), but this process then peaked at 3.4-3.5
+    GB instead of 2.75 (1 M contacts), the stage with its workers over 4 GiB: not done."""
     jobs = [j for j in planned if isinstance(j, loader.Job)]
     settings = Settings.current()
     threads = max(1, (os.cpu_count() or 1) // workers)
@@ -341,9 +342,8 @@ def land_all(con: duckdb.DuckDBPyConnection, planned: list[loader.Job | loader.F
     con.execute("set threads = 1")
     pieces_of = {job.file_id: split(job) for job in jobs}
     futures: dict[str, list[Future[Parts]]] = {fid: [None] * len(units) for fid, units in pieces_of.items()}
-    sources = by_source(planned)
-    order = [(planned[i].file_id, k, unit) for positions in sources for i in positions
-             if isinstance(planned[i], loader.Job) for k, unit in enumerate(pieces_of[planned[i].file_id])]
+    order = sorted(((fid, i, unit) for fid, units in pieces_of.items() for i, unit in enumerate(units)),
+                   key=lambda t: -(t[2].span[1] - t[2].span[0] if t[2].span else t[2].size))
     results: list[loader.FileResult | None] = [None] * len(planned)
     failed, broken, lock = threading.Event(), threading.Event(), threading.Lock()
     errors: list[BaseException] = []
@@ -385,6 +385,8 @@ def land_all(con: duckdb.DuckDBPyConnection, planned: list[loader.Job | loader.F
         for part in (f for p in pieces for f in p.rows + p.quarantine):
             os.remove(part)
         return result
+
+    sources = by_source(planned)
 
     def lane() -> None:
         try:
