@@ -143,16 +143,16 @@ HASH_CHUNK = 1 << 20  # bytes read at a time when hashing; also the step of a JS
 
 
 def sha256_of(path: Path, newlines: list[int] | None = None) -> str:
-    """The file's SHA-256. Given a list, also appends to it the newlines before each HASH_CHUNK boundary
-    (cumulative, from 0), so that a JSONL file is cut into numbered spans without reading it again."""
+    """The file's SHA-256. Given an empty list, also fills it with the number of newlines before each
+    HASH_CHUNK boundary (0 first), so that a JSONL file is cut into numbered spans without reading it again."""
     h = hashlib.sha256()
+    if newlines is not None:
+        newlines.append(0)
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(HASH_CHUNK), b""):
             h.update(chunk)
             if newlines is not None:
-                newlines.append((newlines[-1] if newlines else 0) + chunk.count(b"\n"))
-    if newlines is not None:
-        newlines.insert(0, 0)
+                newlines.append(newlines[-1] + chunk.count(b"\n"))
     return h.hexdigest()
 
 
