@@ -54,20 +54,25 @@ def reads_json(spec: SourceSpec, path: Path) -> bool:
     return spec.format == "json" and spec.records is None and path.stat().st_size >= MIN_BYTES
 
 
-def _identity_records(docs: str) -> str:
-    """Each document is its record. One that names a key twice is left to Python: DuckDB reads the first
-    value, json.loads the last."""
-    return (f"select _doc, 0::integer as _sub, doc as rec, len(_keys) = len(list_distinct(_keys)) as _sure, _keys "
-            f"from (select *, json_keys(doc) as _keys from {docs})")
+def _fields_sql(spec: SourceSpec, docs: str, path_values: dict[str, Any]) -> str:
+    """One row per document of relation `docs` (`_doc`, `doc`: JSON text DuckDB and Python read alike): the spec's
+    fields as text (Python's `spec.texts`), `_extra`, and `_sure`, false where Python must decide (not an object,
+    or a key given twice: DuckDB reads the first value, json.loads the last).
 
-
-def _fields_sql(spec: SourceSpec, records: str, path_values: dict[str, Any]) -> str:
-    """One row per record: the spec's fields as text (Python's `spec.texts`), `_extra`, `_sure`.
-    `records` has `_doc`, `_sub`, `rec` (JSON text), `_sure` and `_keys` (rec's top-level keys)."""
+    Each json_* call parses the text again, so the costly tests run only where they can matter. A document whose
+    every key is a field the spec reads from the top level, with a value, has no repeated and no unknown key: its
+    non-null extracted fields are as many as its keys (a second copy of a key, or a key the spec does not know,
+    would make the keys more). That holds for 5 in 6 SendGrid events; only the others pay for comparing the key
+    list with its distinct values and for looking for unknown keys (1 M SendGrid events, one thread: 4.8 -> 3.7 s).
+    """
     sourced = [f for f in spec.fields if f.name not in path_values]
     paths = "[" + ", ".join(_sql_text(_json_path(f.source)) for f in sourced) + "]"
     cols = [f'v[{i + 1}] as "{f.name}"' for i, f in enumerate(sourced)]
     cols += [f'{_sql_text(str(path_values[f.name]))} as "{f.name}"' for f in spec.fields if f.name in path_values]
+    # the count above stands for the key tests only when each field is its own top-level key
+    sources = [f.source for f in sourced]
+    flat = all("." not in s for s in sources) and len(set(sources)) == len(sources)
+    only_known = "len(_keys) = list_count(v)" if flat else "false"
     if spec.keep_extra:
         known = sorted({f.source.split(".")[0] for f in spec.fields})
         patch = _sql_text(json.dumps(dict.fromkeys(known)))
@@ -78,11 +83,14 @@ def _fields_sql(spec: SourceSpec, records: str, path_values: dict[str, Any]) -> 
                  f"then nullif(json_merge_patch(rec, {patch})::varchar, '{{}}') end")
     else:
         extra = "null::varchar"
-    # `rec` is JSON text: each json_* call parses it, so the object test is made once (_obj)
+    # valid JSON text is an object exactly when it starts with `{` (after JSON's own whitespace)
+    obj = "starts_with(ltrim(doc, E' \\t\\n\\r'), '{')"
     return (
         f"select _doc, case when _doc = 0 then _sub else _doc end as _row, case when _doc = 0 then 0 else _sub end "
-        f"as _sub, _sure and _obj as _sure, {', '.join(cols)}, case when _obj then {extra} end as _extra "
-        f"from (select *, json_extract_string(rec, {paths}) as v, json_type(rec) = 'OBJECT' as _obj from ({records}))"
+        f"as _sub, _obj and (case when _only_known then true else len(_keys) = len(list_distinct(_keys)) end) "
+        f"as _sure, {', '.join(cols)}, case when _obj and not _only_known then {extra} end as _extra "
+        f"from (select *, {only_known} as _only_known from (select _doc, 0::integer as _sub, doc as rec, "
+        f"json_keys(doc) as _keys, json_extract_string(doc, {paths}) as v, {obj} as _obj from {docs}))"
     )
 
 
@@ -152,7 +160,7 @@ def _process(con, spec: SourceSpec, sink, path_values: dict, docs: str,
              python_doc: Callable[[int], None]) -> None:
     """Records → fields → checks for the documents in relation `docs`; doubtful ones go to `python_doc`."""
     con.execute("set enable_progress_bar = false")
-    con.execute(f"create or replace temp view _lh_rows as {_fields_sql(spec, _identity_records(docs), path_values)}")
+    con.execute(f"create or replace temp view _lh_rows as {_fields_sql(spec, docs, path_values)}")
     for doc in settle(con, spec, sink, "_lh_rows"):
         python_doc(doc)
     con.execute("drop view _lh_rows")
