@@ -201,14 +201,18 @@ def load_jsonl(con, path: Path, spec: SourceSpec, sink, path_values: dict, pytho
         n = len(offsets) - 1
         lines = pa.LargeBinaryArray.from_buffers(pa.large_binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
         con.register("_lh_lines", pa.table({"_doc": pa.array(np.arange(first, first + n, dtype=np.int64)), "line": lines}))
+        # decoded into a table first: the checks below name the text a dozen times, and run on the decoding in a
+        # subquery they took half as long again (64 MB of SendGrid events, one thread: 0.45 -> 0.30 s in all)
+        con.execute("create or replace temp table _lh_decoded as select _doc, try(decode(line)) as t from _lh_lines")
+        con.unregister("_lh_lines")
         # text that is not UTF-8, not JSON, or JSON Python may read differently goes to Python
         con.execute(
             f"""create or replace temp table _lh_text as
             select _doc, t, t is not null and {json_text_ok('t')} as fine
-            from (select _doc, try(decode(line)) as t from _lh_lines)
+            from _lh_decoded
             where t is null or not regexp_full_match(t, '[ \\t\\r\\n\\x0b\\x0c]*')"""
         )
-        con.unregister("_lh_lines")
+        con.execute("drop table _lh_decoded")
         doubtful = [d for (d,) in con.execute("select _doc from _lh_text where not fine order by _doc").fetchall()]
         sink.python_docs += len(doubtful)
         con.execute("create or replace temp view _lh_docs as select _doc, t as doc from _lh_text where fine")
