@@ -475,10 +475,28 @@ def _load_json_batched(con, path: Path, spec: SourceSpec, sink: _Sink, path_valu
                        span: Span | None = None, stream: bool = True) -> None:
     """Python reads the documents and flattens the records; DuckDB checks them (fast_path.ColumnBatch)."""
     known_top = {f.source.split(".")[0] for f in spec.fields}
-    batch = fast_path.ColumnBatch(
-        con, spec, sink, lambda unit: _json_record(*unit, spec, sink, path_values, known_top), BATCH_ROWS)
-    for row, doc in _documents(path, sink, span, spec if stream else None):
-        _json_document(row, doc, spec, sink, path_values, known_top, batch)
+
+    def python_record(unit: tuple[int, int, Any]) -> None:
+        r, s, rec = unit
+        if type(rec) is bytes:  # a line `line_texts` read: its record `s` as the dict path builds it
+            rec = dict(spec.records(json_decode.loads(rec)))[s]
+        _json_record(r, s, rec, spec, sink, path_values, known_top)
+
+    batch = fast_path.ColumnBatch(con, spec, sink, python_record, BATCH_ROWS)
+    if spec.line_texts is not None and not spec.keep_extra and not path_values and is_jsonl(path):
+        line_texts = spec.line_texts
+        for lineno, line in jsonl_lines(path, span):
+            rows = line_texts(line)
+            if rows is None:  # the dict path decides (and quarantines what is wrong)
+                doc = _jsonl_document(lineno, line, sink)
+                if doc is not _NO_DOC:
+                    _json_document(lineno, doc, spec, sink, path_values, known_top, batch)
+                continue
+            for sub, values in enumerate(rows, start=1):
+                batch.add(values, None, lineno, sub, (lineno, sub, line))
+    else:
+        for row, doc in _documents(path, sink, span, spec if stream else None):
+            _json_document(row, doc, spec, sink, path_values, known_top, batch)
     batch.flush()
 
 

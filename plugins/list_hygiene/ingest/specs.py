@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import json_decode
+from . import json_decode, ses_decode
 
 # field kinds the validator knows (see validate.py)
 TEXT, EMAIL, UNIX_TS, ISO_TS, DATETIME, INT, BOOL = "text", "email", "unix_ts", "iso_ts", "datetime", "int", "bool"
@@ -63,6 +63,10 @@ class SourceSpec:
     # a full snapshot exported again and again (CRM contacts, audience lists): only rows that differ from
     # every row already landed are kept; the rest are counted as `rows_unchanged` in the manifest
     snapshot: bool = False
+    # JSONL only, optional: one line straight to its records' field texts, exactly `texts(record)` for each of
+    # `records(json.loads(line))` in order, or None where it cannot be sure (the line then takes that path);
+    # the batched Python path uses it (loader._load_json_batched)
+    line_texts: Callable[[bytes], list[list[str | None]] | None] | None = field(default=None, repr=False)
 
     @property
     def table(self) -> str:
@@ -351,11 +355,7 @@ MAILCHIMP_EMAIL_ACTIVITY = SourceSpec(
 )
 
 # ---------------------------------------------------------------- Amazon SES
-_SES_RECIPIENTS = {
-    "bounce": ("bounce", "bouncedRecipients"),
-    "complaint": ("complaint", "complainedRecipients"),
-    "deliverydelay": ("deliveryDelay", "delayedRecipients"),
-}
+_SES_RECIPIENTS = ses_decode.RECIPIENT_LISTS
 
 
 def _ses_records(doc: Any) -> Iterator[tuple[int, dict]]:
@@ -433,6 +433,7 @@ SES_EVENTS = SourceSpec(
         Field("sns_message_id", "sns_message_id"),
     ),
     records=_ses_records,
+    line_texts=ses_decode.line_texts,
     keep_extra=False,
     dedupe_key="message id + event type + recipient + event time (SNS MessageId changes on redelivery)",
 )
