@@ -8,11 +8,10 @@ import json
 
 import duckdb
 import pytest
+from tests.ingest.test_fast_path import load_alike, write
 
 from list_hygiene.ingest import ingest, json_decode, loader, ses_decode
 from list_hygiene.ingest.specs import SPECS
-
-from tests.ingest.test_fast_path import load_alike, write
 
 SES = SPECS[("ses", "events")]
 MAIL = {"timestamp": "2026-08-01T09:00:00.000Z", "source": "news@example.com", "messageId": "m-1",
