@@ -151,4 +151,4 @@ def line_texts(line: bytes) -> list[list[str | None]] | None:
     after = (detail.feedbackId, complaint.complaintFeedbackType, detail.userAgent, detail.ipAddress, detail.link,
              sns_message_id)
     return [[kind, r.emailAddress, *shared, r.action, r.status, r.diagnosticCode, *after]
-            for r in recipients or ()]
+            for r in recipients]
