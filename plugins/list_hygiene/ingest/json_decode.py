@@ -27,12 +27,18 @@ _DEEP = 900  # more `[`/`{` than this: json.loads decides (its limit is ~990 lev
 
 def loads(data: bytes | str) -> Any:
     """What `json.loads(data)` returns (bytes are UTF-8), raising what it raises."""
-    if len(data) <= 2 * _DEEP or _openers(data) <= _DEEP:
+    if not may_nest_too_deep(data):
         try:
             return _decode(data)
         except (msgspec.MsgspecError, ValueError, RecursionError):  # json.loads decides (ValueError: bad UTF-8)
             pass
     return json.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
+
+
+def may_nest_too_deep(data: bytes | str) -> bool:
+    """More `[`/`{` than msgspec may be trusted with (json.loads' and msgspec's depth limits differ): a text this
+    long with this many openers is left to json.loads. Short texts cannot nest that deep."""
+    return len(data) > 2 * _DEEP and _openers(data) > _DEEP
 
 
 def _openers(data: bytes | str) -> int:

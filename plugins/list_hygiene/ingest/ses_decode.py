@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import msgspec
 
-from .json_decode import _DEEP, _openers
+from .json_decode import may_nest_too_deep
 
 #: longer lines take the dict path: an integer json.loads refuses (over 4,300 digits) needs a line this long
 _LONGEST = 4300
@@ -103,7 +103,7 @@ _NO_DETAIL = _Detail()
 
 def _unsure(data: bytes | str) -> bool:
     """json.loads might reject what msgspec accepts: too long, too deep, or (bytes) not UTF-8."""
-    if len(data) > _LONGEST or (len(data) > 2 * _DEEP and _openers(data) > _DEEP):
+    if len(data) > _LONGEST or may_nest_too_deep(data):
         return True
     if isinstance(data, bytes) and not data.isascii():
         try:
