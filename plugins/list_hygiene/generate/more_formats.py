@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from .model import Population
 from .more_simulation import Outcomes
+from .output_files import OutputFile
 from .text_columns import Lines, day_strings, dict_col, json_quoted
 
 HARD = ("550 5.1.1 The email account that you tried to reach does not exist.", "5.1.1", "550")
@@ -27,7 +28,7 @@ def write_lines(out: Path, rel: str, lines: Lines, order: np.ndarray | None = No
     """Write `lines` in `order` (None: as they are) straight from DuckDB's buffers (no joined copy)."""
     p = out / rel
     p.parent.mkdir(parents=True, exist_ok=True)
-    with open(p, "wb") as fh:
+    with OutputFile(p) as fh:
         lines.write_ordered(fh, order)
 
 

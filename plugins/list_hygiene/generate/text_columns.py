@@ -19,6 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .output_files import OutputFile
+
 DAY = 86_400
 _NEEDS_ESCAPE = r'["\\]|[^\x20-\x7e]'  # what json.dumps (ensure_ascii) escapes
 
@@ -204,7 +206,7 @@ class Lines:
     def __len__(self) -> int:
         return int(self.starts[-1])
 
-    def write(self, fh: io.BufferedWriter, lo: int, hi: int, trim_last: int = 0) -> None:
+    def write(self, fh: OutputFile | io.BytesIO, lo: int, hi: int, trim_last: int = 0) -> None:
         """Write rows [lo, hi), dropping `trim_last` bytes from the end of the last one."""
         while lo < hi:
             k = int(np.searchsorted(self.starts, lo, side="right")) - 1
@@ -220,7 +222,7 @@ class Lines:
         j = i - int(self.starts[k])
         return bytes(data[int(off[j]):int(off[j + 1])])
 
-    def write_ordered(self, fh: io.BufferedWriter, order: np.ndarray | None) -> None:
+    def write_ordered(self, fh: OutputFile | io.BytesIO, order: np.ndarray | None) -> None:
         """Write every row in `order` (a permutation; None: as they are), a run of consecutive rows per write.
 
         The orders used differ from the identity only in a few places, so this costs no reordered copy of the lines.

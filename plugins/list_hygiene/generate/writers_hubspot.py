@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from . import scenarios as sc
 from .model import COMPANIES, DAY, SOURCES, STAGES, Population, unit_hash
+from .output_files import OutputFile
 from .summary import Summary, Window
 from .text_columns import connect, csv_quoted, dict_col, iso_col, query_lines
 
@@ -150,7 +151,7 @@ def write_hubspot(out: Path, pop: Population, summ: Summary, win: Window, seed: 
                 placed[key] = head.index(line) + 1
     path = out / "hubspot" / "contacts" / f"hubspot_contacts_{win.tag}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as fh:
+    with OutputFile(path) as fh:
         fh.write(csv_line(HUBSPOT_HEADER).encode() + b"\n" + b"".join(x + b"\n" for x in head))
         lines.write(fh, n_head, len(lines))
     return len(lines) + len(head) - n_head

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from . import scenarios as sc
 from .model import MC, Population, Sends, State, mix64, unit_hash
+from .output_files import OutputFile
 from .summary import Summary, Window
 from .text_columns import connect, csv_quoted, dict_col, hex_col, iso_col, query_lines
 
@@ -129,7 +130,7 @@ def write_mailchimp_members(out: Path, pop: Population, state: State, sends: Sen
             placed["mc_unterminated"] = hi - lo + 1
         path = out / "mailchimp" / "members" / f"{name}_members_export_{win.tag}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "wb") as fh:
+        with OutputFile(path) as fh:
             fh.write(mc_header(name).encode() + b"\n")
             split = hi if extra_at is None else lo + extra_at
             lines.write(fh, lo, split)

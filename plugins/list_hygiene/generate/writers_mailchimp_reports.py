@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from .event_columns import sql_list
 from .model import DAY, HARD, LINK_PATHS, MC, REASONS, Events, Population, Sends, mix64
+from .output_files import OutputFile
 from .summary import Window
 from .text_columns import Lines, connect, dict_col, iso_col, json_quoted
 from .writers_ses import SES_SOURCE
@@ -110,7 +111,7 @@ def write_mailchimp_reports(out: Path, pop: Population, sends: Sends, ev: Events
         activity_rows += hi - lo  # a row per recipient and one per activity
         cid = sends.mc_id[s]
         day = dt.datetime.fromtimestamp(int(sends.ts[s]), UTC)
-        with open(adir / f"email_activity_{day:%Y%m%d}_{cid}.json", "wb") as fh:
+        with OutputFile(adir / f"email_activity_{day:%Y%m%d}_{cid}.json") as fh:
             fh.write(b'{"emails":[')
             lines.write(fh, 0, len(lines), trim_last=1)  # the last recipient ends with a comma
             fh.write(f'],"campaign_id":"{cid}","total_items":{n_emails}}}\n'.encode())

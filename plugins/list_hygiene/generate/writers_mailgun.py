@@ -21,6 +21,7 @@ from .model import Population
 from .more_formats import HARD, LINKS, SOFT, UA, MessageEvents, per_message, send_days, write_file
 from .more_simulation import DELIVERED, NONE, Outcomes
 from .more_simulation import HARD as HARD_BOUNCE
+from .output_files import OutputFile
 from .text_columns import connect, dict_col, fixed_width_bytes, query_lines, stream_lines
 
 ACCEPTED, FAILED, DELIVERED_EV, OPENED, CLICKED, COMPLAINED, UNSUBSCRIBED = range(7)
@@ -116,7 +117,7 @@ def write_mailgun(out: Path, emails_j: pa.Array, pop: Population, oc: Outcomes, 
     page_end = PAGE_END.replace("'", "''") + "\n"
     line = (f"concat(CASE WHEN pos % {PAGE_ITEMS} = 0 THEN '{{\"items\": [' ELSE '' END, {_item_sql()}, "
             f"CASE WHEN pos % {PAGE_ITEMS} = {PAGE_ITEMS - 1} OR pos = {len(tbl) - 1} THEN '{page_end}' ELSE ', ' END)")
-    with open(path, "wb") as fh:
+    with OutputFile(path) as fh:
         if not len(tbl):  # an empty window is one empty page
             fh.write(('{"items": [' + PAGE_END + "\n").encode())
         for lo in range(0, len(tbl), CHUNK_ROWS):  # a chunk at a time: memory stays bounded

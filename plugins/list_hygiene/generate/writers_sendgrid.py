@@ -13,6 +13,7 @@ import numpy as np
 from . import scenarios as sc
 from .event_columns import HUMAN_UAS, MACHINE_UA, UAS_SQL, EventTables, sql_list
 from .model import BLOCK, DAY, LINK_PATHS, SG, Events, Population, Sends
+from .output_files import OutputFile
 from .summary import Window
 from .text_columns import Lines, connect, stream_lines
 
@@ -82,7 +83,7 @@ class _Webhooks:
 
     def __init__(self, d: Path) -> None:
         self.d = d
-        self.fh: io.BufferedWriter | None = None
+        self.fh: OutputFile | None = None
         self.day, self.files, self.in_file, self.rows = -1, 0, 0, 0
 
     def add(self, day: int, lines: Lines, lo: int, hi: int) -> None:
@@ -94,7 +95,7 @@ class _Webhooks:
                 self.close()
                 self.files += 1
                 date = dt.date(1970, 1, 1) + dt.timedelta(days=day)
-                self.fh = open(self.d / f"sendgrid_webhook_{date:%Y%m%d}_{self.files:03d}.json", "wb")
+                self.fh = OutputFile(self.d / f"sendgrid_webhook_{date:%Y%m%d}_{self.files:03d}.json")
                 self.fh.write(b"[\n")
                 self.in_file = 0
             k = min(hi, lo + SG_BATCH - self.in_file)
@@ -114,7 +115,7 @@ class _Webhooks:
 class _Dump:
     """The JSONL dump of the odd days; its first lines are held back until the malformed ones are placed among them."""
 
-    def __init__(self, fh: io.BufferedWriter, win: Window, malformed: bool, placed: dict[str, int] | None) -> None:
+    def __init__(self, fh: OutputFile, win: Window, malformed: bool, placed: dict[str, int] | None) -> None:
         self.fh, self.win, self.malformed, self.placed = fh, win, malformed, placed
         self.head: list[bytes] = []
         self.head_n = 6 if malformed else 0  # the first lines are rewritten to hold the malformed ones
@@ -159,7 +160,7 @@ def write_sendgrid(out: Path, pop: Population, sends: Sends, ev: Events, win: Wi
     d.mkdir(parents=True, exist_ok=True)
     tables = EventTables(pop, sends, SG)
     con = connect()
-    with open(d / f"sendgrid_events_{win.tag}.jsonl", "wb") as jsonl:
+    with OutputFile(d / f"sendgrid_events_{win.tag}.jsonl") as jsonl:
         dump, hooks = _Dump(jsonl, win, malformed, placed), _Webhooks(d)
         for lo in range(0, len(sg), CHUNK_EVENTS):  # a chunk at a time: memory stays bounded
             con.register("ev", tables(sg.select(slice(lo, lo + CHUNK_EVENTS))))

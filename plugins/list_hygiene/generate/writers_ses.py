@@ -7,6 +7,7 @@ from pathlib import Path
 from .event_columns import HUMAN_UAS, MACHINE_UA, UAS_SQL, EventTables, sql_list
 from .json_sql import escaped_sql
 from .model import LINK_PATHS, SES, Events, Population, Sends
+from .output_files import OutputFile
 from .summary import Window
 from .text_columns import connect, stream_lines
 
@@ -71,7 +72,7 @@ def write_ses(out: Path, pop: Population, sends: Sends, ev: Events, win: Window)
     d.mkdir(parents=True, exist_ok=True)
     tables = EventTables(pop, sends, SES)
     con = connect()
-    with open(d / f"ses_events_{win.tag}.jsonl", "wb") as fh:
+    with OutputFile(d / f"ses_events_{win.tag}.jsonl") as fh:
         for lo in range(0, len(ses), CHUNK_EVENTS):  # a chunk at a time: memory stays bounded
             con.register("ev", tables(ses.select(slice(lo, lo + CHUNK_EVENTS))))
             for _, lines in stream_lines(con, sql):

@@ -17,6 +17,7 @@ from .model import Population
 from .more_formats import HARD, LINKS, SOFT, MessageEvents
 from .more_simulation import DELIVERED, NONE, Outcomes
 from .more_simulation import HARD as HARD_BOUNCE
+from .output_files import OutputFile
 from .text_columns import connect, csv_quoted, dict_col, query_lines
 
 COMMON = ["ClientID", "SendID", "SubscriberKey", "EmailAddress", "SubscriberID", "ListID", "EventDate", "EventType"]
@@ -75,7 +76,7 @@ def write_sfmc(out: Path, pop: Population, oc: Outcomes, tag: str, draws: Hashed
     for k, (entity, name, header, _) in ENTITIES.items():
         path = out / "sfmc" / entity / f"{name}_{tag}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "wb") as fh:
+        with OutputFile(path) as fh:
             fh.write((",".join(header) + "\n").encode())
             lines.write(fh, lo, lo + int(counts[k]))
         lo += int(counts[k])
