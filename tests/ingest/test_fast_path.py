@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 
 from list_hygiene.ingest import fast_path, ingest, loader
@@ -163,11 +164,42 @@ def test_jsonl_slices_keep_line_numbers(tmp_path, monkeypatch, size):
     monkeypatch.setattr(fast_path, "CHUNK_BYTES", size)
     p = tmp_path / "a.jsonl"
     p.write_bytes(b'{"a":1}\n\n{"b":22}\n{"c":333}')
-    slices = list(fast_path._jsonl_slices(p))
-    assert b"".join(s for _, s in slices) == p.read_bytes()
-    starts = [n for n, _ in slices]
+    slices = [(n, bytes(s), e) for n, s, e in fast_path._jsonl_slices(p)]  # a slice is valid until the next one
+    assert b"".join(s for _, s, _ in slices) == p.read_bytes()
+    starts = [n for n, _, _ in slices]
     assert starts[0] == 1 and starts == sorted(starts)
-    assert all(p.read_bytes().split(b"\n")[n - 1] == s.split(b"\n")[0] for n, s in slices)
+    assert all(p.read_bytes().split(b"\n")[n - 1] == s.split(b"\n")[0] for n, s, _ in slices)
+    lines = [s[a:b] for _, s, ends in slices for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+    assert lines == p.read_bytes().splitlines(keepends=True), "line ends cut each slice into its lines"
+
+
+def test_jsonl_slices_share_a_buffer_but_not_at_once(tmp_path, monkeypatch):
+    """One read's slices are views of one buffer, passed on to the next read; two reads at once have their own."""
+    monkeypatch.setattr(fast_path, "CHUNK_BYTES", 16)
+    monkeypatch.setattr(fast_path, "_SPARE", [(bytearray(16), np.empty(16, bool))])  # the first read takes it
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_bytes(b"".join(b'{"a":%d}\n' % i for i in range(40)))
+    b.write_bytes(b"".join(b'{"bb":%d}\n' % i for i in range(30)) + b'{"long":"' + b"x" * 50 + b'"}')
+    got: dict[str, list[bytes]] = {"a": [], "b": []}
+    reads = {"a": fast_path._jsonl_slices(a), "b": fast_path._jsonl_slices(b)}
+    shared = set()
+    while reads:  # one slice of each read in turn
+        now = {}
+        for name, read in list(reads.items()):
+            try:
+                now[name] = next(read)[1]
+            except StopIteration:
+                del reads[name]
+                continue
+            got[name].append(bytes(now[name]))
+        if len(now) == 2:
+            shared.add(now["a"].obj is now["b"].obj)
+    assert shared == {False}, "two reads at once must not share a buffer"
+    assert b"".join(got["a"]) == a.read_bytes()
+    assert b"".join(got["b"]) == b.read_bytes(), "the long last line (bigger than a slice) comes whole"
+    kept = list(fast_path._SPARE)
+    first = [s.obj for _, s, _ in fast_path._jsonl_slices(a)]
+    assert len(set(map(id, first))) == 1 and any(first[0] is k for k, _ in kept), "the next read takes a spare buffer"
 
 
 
