@@ -6,6 +6,7 @@ and their raw tables, quarantine and manifest are compared row for row.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
@@ -14,7 +15,6 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pytest
 
 from list_hygiene.ingest import fast_path, ingest, loader
@@ -174,32 +174,31 @@ def test_jsonl_slices_keep_line_numbers(tmp_path, monkeypatch, size):
 
 
 def test_jsonl_slices_share_a_buffer_but_not_at_once(tmp_path, monkeypatch):
-    """One read's slices are views of one buffer, passed on to the next read; two reads at once have their own."""
+    """One read's slices are views of one buffer (each valid until the next); two reads at once have their own."""
     monkeypatch.setattr(fast_path, "CHUNK_BYTES", 16)
-    monkeypatch.setattr(fast_path, "_SPARE", [(bytearray(16), np.empty(16, bool))])  # the first read takes it
+    monkeypatch.setattr(fast_path, "NEWLINE_SCAN", 4)  # newlines looked for 4 bytes at a time
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     a.write_bytes(b"".join(b'{"a":%d}\n' % i for i in range(40)))
     b.write_bytes(b"".join(b'{"bb":%d}\n' % i for i in range(30)) + b'{"long":"' + b"x" * 50 + b'"}')
     got: dict[str, list[bytes]] = {"a": [], "b": []}
+    owners: dict[str, set[int]] = {"a": set(), "b": set()}
+    ends: dict[str, list[int]] = {"a": [], "b": []}
     reads = {"a": fast_path._jsonl_slices(a), "b": fast_path._jsonl_slices(b)}
-    shared = set()
     while reads:  # one slice of each read in turn
-        now = {}
         for name, read in list(reads.items()):
             try:
-                now[name] = next(read)[1]
+                _, view, line_ends = next(read)
             except StopIteration:
                 del reads[name]
                 continue
-            got[name].append(bytes(now[name]))
-        if len(now) == 2:
-            shared.add(now["a"].obj is now["b"].obj)
-    assert shared == {False}, "two reads at once must not share a buffer"
+            owners[name].add(id(view.obj))
+            ends[name] += (line_ends + sum(map(len, got[name]))).tolist()
+            got[name].append(bytes(view))
+    assert len(owners["a"]) == 1 and not owners["a"] & owners["b"], "a buffer per read, shared by its slices"
     assert b"".join(got["a"]) == a.read_bytes()
     assert b"".join(got["b"]) == b.read_bytes(), "the long last line (bigger than a slice) comes whole"
-    kept = list(fast_path._SPARE)
-    first = [s.obj for _, s, _ in fast_path._jsonl_slices(a)]
-    assert len(set(map(id, first))) == 1 and any(first[0] is k for k, _ in kept), "the next read takes a spare buffer"
+    for name, path in (("a", a), ("b", b)):
+        assert ends[name] == list(itertools.accumulate(map(len, path.read_bytes().splitlines(keepends=True))))
 
 
 

@@ -21,7 +21,6 @@ compares them).
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from .specs import EMAIL_NORMALIZED, EMAIL_PROBLEM, SourceSpec
 from .sql_checks import json_nesting_ok, json_text_ok, plain_address, value_ok
 
 CHUNK_BYTES = 64 * 1024 * 1024  # JSONL is processed in slices of about this size (bounded memory)
+NEWLINE_SCAN = 1024 * 1024  # bytes of a slice looked through for newlines at a time (a small scratch mask)
 MIN_BYTES = 256 * 1024  # below this, query set-up costs more than the Python path spends on the file
 
 
@@ -167,67 +167,54 @@ def _process(con, spec: SourceSpec, sink, path_values: dict, docs: str,
     con.execute("drop view _lh_rows")
 
 
-# (slice buffer, newline mask) of finished reads, taken again by the next file (see _jsonl_slices)
-_SPARE: list[tuple[bytearray, np.ndarray]] = []
-_SPARE_LOCK = threading.Lock()
-
-
-def _slice_buffer(size: int) -> tuple[bytearray, np.ndarray]:
-    with _SPARE_LOCK:
-        while _SPARE:
-            buf, mask = _SPARE.pop()
-            if len(buf) == size:  # else grown for a long line, or CHUNK_BYTES changed: dropped
-                return buf, mask
-    return bytearray(size), np.empty(size, dtype=bool)
-
-
 def _jsonl_slices(path: Path, span: tuple[int, int, int] | None = None
                   ) -> Iterator[tuple[int, memoryview, np.ndarray]]:
     """(first line number, slice, line ends) of whole lines, about CHUNK_BYTES each (of `span` only, if given: first
     byte, end byte, first line number). The line ends are offsets into the slice; the last is its length.
 
-    A slice is a view of one buffer that the next slice overwrites, and the buffer serves the next file too: the
-    file is read into the same memory again and again. (Reading each slice into new bytes, then joining and cutting
-    it, and finding its newlines touched four fresh 64 MB blocks per slice, each paid for by a page fault and zeroing
-    every 4 KB: 3 GB of SendGrid events took 8-9 CPU s to cut into lines, now 3-3.5 s.)"""
+    A slice is a view of one buffer that the next slice overwrites: the span is read into the same memory again and
+    again. (Reading each slice into new bytes, then joining and cutting it, and finding its newlines touched four
+    fresh 64 MB blocks per slice, each paid for by a page fault and zeroing every 4 KB.)"""
     start, end, lineno = span or (0, None, 1)
-    buf, mask = _slice_buffer(max(CHUNK_BYTES, 1))
+    buf = bytearray(max(CHUNK_BYTES, 1))
+    mask = np.empty(min(len(buf), NEWLINE_SCAN), dtype=bool)
     held = 0  # bytes of an unfinished line at the front of buf
-    try:
-        with open(path, "rb", buffering=0) as fh:
-            fh.seek(start)
-            left = end - start if end is not None else None
-            while True:
-                if held == len(buf):  # a line longer than the buffer: a bigger one (views of this one may live on)
-                    buf, mask = bytearray(buf) + bytearray(len(buf)), np.empty(2 * len(buf), dtype=bool)
-                view = memoryview(buf)
-                want = len(buf) - held if left is None else min(len(buf) - held, left)
-                n = fh.readinto(view[held:held + want]) if want else 0
-                if left is not None:
-                    left -= n
-                if not n:
-                    if held:
-                        yield lineno, view[:held], _line_ends(view[:held], mask)
-                    return
-                have = held + n
-                cut = buf.rfind(b"\n", 0, have) + 1
-                if cut == 0:
-                    held = have
-                    continue
-                yield lineno, view[:cut], _line_ends(view[:cut], mask)
-                lineno += buf.count(b"\n", 0, cut)
-                held = have - cut
-                view[:held] = bytes(view[cut:have])  # the unfinished line to the front (a copy: they may overlap)
-    finally:
-        with _SPARE_LOCK:
-            _SPARE.append((buf, mask))
+    with open(path, "rb", buffering=0) as fh:
+        fh.seek(start)
+        left = end - start if end is not None else None
+        while True:
+            if held == len(buf):  # a line longer than the buffer: a bigger one (views of this one may live on)
+                buf = bytearray(buf) + bytearray(len(buf))
+            view = memoryview(buf)
+            want = len(buf) - held if left is None else min(len(buf) - held, left)
+            n = fh.readinto(view[held:held + want]) if want else 0
+            if left is not None:
+                left -= n
+            if not n:
+                if held:
+                    yield lineno, view[:held], _line_ends(view[:held], mask)
+                return
+            have = held + n
+            cut = buf.rfind(b"\n", 0, have) + 1
+            if cut == 0:
+                held = have
+                continue
+            ends = _line_ends(view[:cut], mask)
+            yield lineno, view[:cut], ends
+            lineno += len(ends)  # each ends with its newline
+            held = have - cut
+            view[:held] = bytes(view[cut:have])  # the unfinished line to the front (a copy: they may overlap)
 
 
 def _line_ends(data: memoryview, mask: np.ndarray) -> np.ndarray:
-    """Where each line of `data` ends (after its newline; the last may have none), found with `mask` as scratch."""
+    """Where each line of `data` ends (after its newline; the last may have none), found a `mask` at a time."""
     raw = np.frombuffer(data, np.uint8)
-    ends = np.flatnonzero(np.equal(raw, 10, out=mask[:len(raw)])) + 1
-    return ends if data[-1] == 10 else np.append(ends, len(data))
+    step = len(mask)
+    ends = [np.flatnonzero(np.equal(raw[a:a + step], 10, out=mask[:len(raw[a:a + step])])) + (a + 1)
+            for a in range(0, len(raw), step)]
+    if data[-1] != 10:
+        ends.append(np.array([len(data)]))
+    return np.concatenate(ends).astype(np.int64)
 
 
 def load_jsonl(con, path: Path, spec: SourceSpec, sink, path_values: dict, python_line: Callable[[int, bytes], None],
