@@ -14,7 +14,6 @@ benchmark's read floor reads every file once before it times anything).
 from __future__ import annotations
 
 import errno
-import fcntl
 import io
 import mmap
 import os
@@ -22,9 +21,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
+try:
+    import fcntl
+except ImportError:  # Windows: no fcntl and no O_DIRECT, every file goes through the cache
+    fcntl = None  # type: ignore[assignment]
+
 ALIGN = 4096  # O_DIRECT writes start and end on this boundary (the largest logical block size in use)
 BUFFER = 1 << 20  # bytes per write: a file bigger than this goes to the disk directly, 1 MiB at a time
-_O_DIRECT = getattr(os, "O_DIRECT", 0)
+_O_DIRECT = getattr(os, "O_DIRECT", 0) if fcntl is not None else 0
 _POOL: list[mmap.mmap] = []  # buffers of closed files, reused (a fresh one costs a page fault per 4 KB)
 _POOL_LOCK = threading.Lock()
 _POOL_MAX = 8
