@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from functools import lru_cache
@@ -80,3 +81,9 @@ def hubspot_contacts(root: Path) -> dict[str, dict[str, str]]:
     f = next((root / "hubspot" / "contacts").iterdir())
     header, rows = csv_rows(f)
     return {norm(r[1]): dict(zip(header, r, strict=True)) for r in rows if len(r) == len(header) and r[1]}
+
+
+def file_digests(root: Path) -> dict[str, str]:
+    """Every file under `root` (relative path) -> the SHA-256 of its bytes: two generations compared whole."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}

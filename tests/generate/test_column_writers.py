@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
+from gen_helpers import file_digests
 
 import list_hygiene.generate as gen
 from list_hygiene.generate import generate
@@ -26,11 +27,6 @@ from list_hygiene.generate.json_sql import Sql, Str, json_sql
 from list_hygiene.generate.model import time_order
 from list_hygiene.generate.send_draws import SendDraws
 from list_hygiene.generate.text_columns import connect, csv_quoted, iso_col, json_quoted
-
-
-def _tree(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def _sha(text: str) -> bytes:
@@ -131,4 +127,4 @@ def test_chunked_and_threaded_output_is_the_same(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(text_columns, "RESULT_ROWS", 7)
     monkeypatch.setattr(gen, "WORKERS", 1)
     generate(tmp_path / "chunked", **kw)
-    assert _tree(tmp_path / "default") == _tree(tmp_path / "chunked")
+    assert file_digests(tmp_path / "default") == file_digests(tmp_path / "chunked")

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from gen_helpers import (
     csv_rows,
+    file_digests,
     hubspot_contacts,
     mailchimp_activity,
     mailchimp_members,
@@ -33,11 +34,6 @@ END = dt.datetime(2026, 11, 24, tzinfo=dt.UTC)  # the samples' window end (last 
 RESERVED = re.compile(r"@([a-z0-9-]+\.)*(example\.(com|org|net)|[a-z0-9-]+\.example)$")
 
 
-def _tree(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 def _iso(ts: str) -> dt.datetime:
     return dt.datetime.fromisoformat(ts.replace("Z", "+00:00"))
 
@@ -52,18 +48,18 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
     ca = generate(a, contacts=120, days=40, start=dt.date(2026, 9, 1), seed=11)
     cb = generate(b, contacts=120, days=40, start=dt.date(2026, 9, 1), seed=11)
     assert ca == cb
-    assert _tree(a) == _tree(b)
+    assert file_digests(a) == file_digests(b)
     c = tmp_path / "c"
     generate(c, contacts=120, days=40, start=dt.date(2026, 9, 1), seed=12)
-    assert _tree(a) != _tree(c), "a different seed must give different data"
+    assert file_digests(a) != file_digests(c), "a different seed must give different data"
 
 
 def test_bundled_samples_are_current(gen_default: tuple) -> None:
     samples = REPO / "data_samples"
     assert (samples / "hubspot").is_dir(), "data_samples/ is bundled with the repository and must be there"
     root, *_ = gen_default
-    got = {k: v for k, v in _tree(samples).items() if k != "README.md"}
-    assert got == _tree(root), "data_samples/ differs from a fresh generation; regenerate (see its README)"
+    got = {k: v for k, v in file_digests(samples).items() if k != "README.md"}
+    assert got == file_digests(root), "data_samples/ differs from a fresh generation; regenerate (see its README)"
     assert sum((samples / k).stat().st_size for k in got) < 5_000_000
 
 

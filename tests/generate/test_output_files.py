@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import hashlib
 import io
 import os
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
+from gen_helpers import file_digests
 
 from list_hygiene.generate import generate, output_files
 from list_hygiene.generate.output_files import ALIGN, OutputFile
@@ -179,15 +179,10 @@ def test_buffers_are_reused(tmp_path: Path, small_buffer: int) -> None:
     assert len(output_files._POOL) == output_files._POOL_MAX
 
 
-def _tree(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 def test_generated_with_every_file_direct_are_the_bundled_samples(tmp_path: Path, small_buffer: int) -> None:
     """With an 8 KiB buffer every export of the samples but the smallest is written directly: same bytes."""
     generate(tmp_path)
-    samples = {k: v for k, v in _tree(REPO / "data_samples").items() if k != "README.md"}
-    assert _tree(tmp_path) == samples
+    samples = {k: v for k, v in file_digests(REPO / "data_samples").items() if k != "README.md"}
+    assert file_digests(tmp_path) == samples
     big = [p for p in tmp_path.rglob("*") if p.is_file() and p.stat().st_size > SMALL + ALIGN]
     assert len(big) >= 10, "the samples should have files big enough to go direct with this buffer"
