@@ -1,8 +1,8 @@
 """The column-wise building blocks of the generator give exactly what the standard library gives row by row.
 
-The writers promise "same arguments, same bytes"; these tests pin each shortcut they take (DuckDB's sha256 for
-hashlib, SQL-printed JSON for json.dumps, jumped-ahead draws for a full random array, chunked output for one pass)
-to the plain Python it replaces.
+The writers promise "same arguments, same bytes"; these tests pin each shortcut they take (the vectorised key hash
+for its row-by-row formula, SQL-printed JSON for json.dumps, jumped-ahead draws for a full random array, chunked
+output for one pass) to the plain Python it replaces.
 """
 
 from __future__ import annotations
@@ -28,28 +28,70 @@ from list_hygiene.generate.model import time_order
 from list_hygiene.generate.send_draws import SendDraws
 from list_hygiene.generate.text_columns import connect, csv_quoted, iso_col, json_quoted
 
-
-def _sha(text: str) -> bytes:
-    return hashlib.sha256(text.encode()).digest()
+_M = (1 << 64) - 1
 
 
-def test_hashed_draws_match_hashlib() -> None:
+def _mix(z: int) -> int:  # splitmix64's finaliser on Python ints: the reference for the vectorised one
+    z = (z + 0x9E3779B97F4A7C15) & _M
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M
+    return z ^ (z >> 31)
+
+
+def _key(*parts: str | int) -> int:
+    """The documented key hash, one row at a time: fold each part's value with h = mix(h ^ v)."""
+    h = 0
+    for p in parts:
+        v = int.from_bytes(hashlib.blake2b(p.encode(), digest_size=8).digest(), "big") if isinstance(p, str) else p & _M
+        h = _mix(h ^ v)
+    return h
+
+
+def test_hashed_draws_match_the_row_by_row_hash() -> None:
     draws = HashedDraws(7)
-    try:
-        i = np.array([0, 1, 9, 10, 99_999, 1_234_567])
-        u = draws.uniform("zoho", 20_300, i, 4)
-        assert u.tolist() == [int.from_bytes(_sha(f"7|zoho|20300|{k}|4")[:8], "big") / 2**64 for k in i.tolist()]
-        assert draws.hex("pm-msg", 20_300, i, n=32).to_pylist() == [
-            _sha(f"id|7|pm-msg|20300|{k}").hex()[:32] for k in i.tolist()]
-        assert draws.hex_u64("pm-bounce", i).tolist() == [int(_sha(f"id|7|pm-bounce|{k}").hex()[:16], 16)
-                                                          for k in i.tolist()]
-        names = pa.array(["accepted", "opened", "failed", "a'quote", "x", "y"])
-        assert draws.b64_id("mg", names, i).to_pylist() == [
-            base64.urlsafe_b64encode(bytes.fromhex(_sha(f"id|7|mg|{n}|{k}").hex()[:32])).decode()[:22]
-            for n, k in zip(names.to_pylist(), i.tolist(), strict=True)]
-        assert draws.uniform("zoho", np.zeros(0, dtype=np.int64)).size == 0
-    finally:
-        draws.close()
+    i = np.array([0, 1, 9, 10, 99_999, 1_234_567])
+    assert draws.uniform("zoho", 20_300, i, 4).tolist() == [(_key(7, "zoho", 20_300, k, 4) >> 11) / 2**53
+                                                            for k in i.tolist()]
+    assert draws.hex_u64("pm-bounce", i).tolist() == [_key("id", 7, "pm-bounce", k) for k in i.tolist()]
+    first = [_key("id", 7, "pm-msg", 20_300, k) for k in i.tolist()]
+    assert draws.hex("pm-msg", 20_300, i, n=16).to_pylist() == [f"{h:016x}" for h in first]
+    long = draws.hex("pm-msg", 20_300, i, n=50).to_pylist()
+    assert [x[:16] for x in long] == [f"{h:016x}" for h in first]  # the first word leads, more words follow
+    assert all(len(x) == 50 and int(x, 16) >= 0 for x in long) and len(set(x[16:] for x in long)) == len(i)
+    names = pa.array(["accepted", "opened", "failed", "a'quote", "x", "y"])
+    ids = draws.b64_id("mg", names, i).to_pylist()
+    # the first 10 characters are the first word's top 60 bits in URL-safe base64
+    assert [base64.urlsafe_b64decode(x[:8] + "==")[:6] for x in ids] == [
+        _key("id", 7, "mg", n, k).to_bytes(8, "big")[:6] for n, k in zip(names.to_pylist(), i.tolist(), strict=True)]
+    assert all(len(x) == 22 and set(x) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+               for x in ids)
+    assert draws.uniform("zoho", np.zeros(0, dtype=np.int64)).size == 0
+    assert draws.hex("x", np.zeros(0, dtype=np.int64)).to_pylist() == []
+    with pytest.raises(ValueError, match="at least one column"):
+        draws.uniform("zoho", 1, 2)
+    with pytest.raises(ValueError, match="nulls"):
+        draws.uniform("zoho", pa.array(["a", None]))
+
+
+def test_hashed_draws_key_columns_and_spread() -> None:
+    draws = HashedDraws(7)
+    texts = ["failed", "opened", "failed", "accepted"]
+    plain = draws.uniform("mg", pa.array(texts), np.arange(4))
+    dictionary = pa.DictionaryArray.from_arrays(pa.array([2, 1, 2, 0], pa.int32()), pa.array(["accepted", "opened", "failed"]))
+    assert draws.uniform("mg", dictionary, np.arange(4)).tolist() == plain.tolist()
+    assert draws.uniform("mg", pa.chunked_array([texts[:1], texts[1:]]), np.arange(4)).tolist() == plain.tolist()
+    assert plain.tolist() == [(_key(7, "mg", t, k) >> 11) / 2**53 for k, t in enumerate(texts)]
+    # another seed, another constant, the parts in another order: other numbers
+    c = np.arange(200_000)
+    u = draws.uniform("zoho", 20_300, c, 4)
+    for other in (HashedDraws(8).uniform("zoho", 20_300, c, 4), draws.uniform("zoho", 20_300, c, 5),
+                  draws.uniform("zoho", c, 20_300, 4), draws.uniform("sfmc", 20_300, c, 4)):
+        assert abs(np.corrcoef(u, other)[0, 1]) < 0.01 and not np.array_equal(u, other)
+    # uniform: every tenth holds its share, and consecutive contacts are not correlated
+    counts = np.histogram(u, bins=10, range=(0, 1))[0]
+    assert np.all(np.abs(counts - 20_000) < 600)
+    assert abs(np.corrcoef(u[:-1], u[1:])[0, 1]) < 0.01
+    assert len(np.unique(draws.hex_u64("pm", c))) == len(c)
 
 
 @pytest.mark.parametrize("indent", [None, 1, 2])
@@ -112,8 +154,9 @@ def test_time_order_is_lexsort() -> None:
 
 
 def test_chunked_and_threaded_output_is_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Small chunks (many queries per file), small result batches and one writer thread give the bytes of the
-    default run."""
+    """Small chunks (many queries per file), small result batches, one writer thread and the platforms simulated
+    one after the other on one thread give the bytes of the default run."""
+    import list_hygiene.generate.model as model
     import list_hygiene.generate.text_columns as text_columns
     import list_hygiene.generate.writers_mailgun as mailgun
     import list_hygiene.generate.writers_sendgrid as sendgrid
@@ -126,5 +169,7 @@ def test_chunked_and_threaded_output_is_the_same(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(mailgun, "CHUNK_ROWS", 40)
     monkeypatch.setattr(text_columns, "RESULT_ROWS", 7)
     monkeypatch.setattr(gen, "WORKERS", 1)
+    monkeypatch.setattr(model, "SIMULATION_THREADS", 1)
+    monkeypatch.setattr(model, "COPY_THREADS", 1)
     generate(tmp_path / "chunked", **kw)
     assert file_digests(tmp_path / "default") == file_digests(tmp_path / "chunked")

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -400,11 +403,27 @@ class Events:
     def __len__(self) -> int:
         return len(self.ts)
 
-    def select(self, mask: np.ndarray) -> Events:
-        return Events(*(getattr(self, f)[mask] for f in _EVENT_FIELDS))
+    def select(self, mask: np.ndarray | slice) -> Events:
+        """The rows of a boolean mask or of an index array (in its order), or a slice's (views, not copies)."""
+        if isinstance(mask, slice):
+            return Events(*(getattr(self, f)[mask] for f in _EVENT_FIELDS))
+        at = np.flatnonzero(mask) if mask.dtype == bool else mask
+        return Events(*_per_field(lambda f: getattr(self, f)[at]))
 
 
 _EVENT_FIELDS = ("platform", "send", "contact", "etype", "ts", "ms", "machine", "reason", "eid")
+_WIDEST_FIRST = ("eid", "ts", "send", "contact", "ms", "reason", "platform", "etype", "machine")
+SIMULATION_THREADS = 3  # one per platform (SendGrid, Mailchimp, SES); 1 = one after the other
+COPY_THREADS = 2  # NumPy copies (gathers, concatenations) run without the GIL: the event columns side by side
+
+
+def _per_field(copy: Callable[[str], np.ndarray]) -> list[np.ndarray]:
+    """copy(field) for every event column, on COPY_THREADS threads (widest first); in _EVENT_FIELDS order."""
+    if COPY_THREADS <= 1:
+        return [copy(f) for f in _EVENT_FIELDS]
+    with ThreadPoolExecutor(max_workers=COPY_THREADS) as pool:
+        done = dict(zip(_WIDEST_FIRST, pool.map(copy, _WIDEST_FIRST), strict=True))
+    return [done[f] for f in _EVENT_FIELDS]
 
 
 class EventSink(Protocol):
@@ -451,7 +470,7 @@ class _Acc:
             empty = {"platform": np.int8, "send": np.int32, "contact": np.int32, "etype": np.int8, "ts": np.int64,
                      "ms": np.int16, "machine": bool, "reason": np.int16, "eid": np.uint64}
             return Events(*(np.zeros(0, dtype=empty[f]) for f in _EVENT_FIELDS))
-        return Events(*(np.concatenate(self.parts[f]) for f in _EVENT_FIELDS))
+        return Events(*_per_field(lambda f: np.concatenate(self.parts[f])))
 
 
 @dataclass
@@ -582,50 +601,77 @@ def simulate(pop: Population, sends: Sends, seed: int, window_start: int, window
     the sends too early to reach the window are computed for it alone (nothing else is kept of them).
     """
     n = pop.size
-    acc = _Acc()
     state = State(*(np.full((3, n), NEVER, dtype=np.int64) for _ in range(3)),
                   np.full((3, n), -1, dtype=np.int64), np.full((3, n), -1, dtype=np.int64))
     kept_from = window_start - LOOKBACK_DAYS * DAY  # sends from here on can have events in the window
     folded_from = NEVER if history is None else history.since - LOOKBACK_DAYS * DAY
-    for s in range(len(sends)):
-        p = int(sends.platform[s])
-        T = int(sends.ts[s])
-        if T >= window_end:
-            break
-        uid = sends.uid[s]
-        sink: EventSink | None = acc if T >= kept_from else history if T >= folded_from else None
-        _random_recipients(pop, sends, s, seed, state, sink)
+    folded = None if history is None else _LockedSink(history)
 
-        # scripted scenario contacts
-        if scripted:
-            for c, script in scripted.items():
-                if not pop.member[p, c]:
-                    continue
-                out = script(p, s, sends, window_end)
-                if not out:
-                    continue
-                one = np.array([c])
-                T = int(sends.ts[s]) + int(send_offsets(uid, one)[0])
-                for k, (et, dtsec, mach, reason) in enumerate(out):
-                    if et == UNSUBSCRIBE:
-                        state.unsubscribed[p][c] = T + dtsec
-                        state.unsub_send[p][c] = s
-                        if p != SG:
-                            continue
-                    if et == BOUNCE and reason >= 0 and REASONS[reason].kind == HARD:
-                        state.hard_bounced[p][c] = T + dtsec
-                        state.clean_send[p][c] = s
-                    if et == COMPLAINT:
-                        state.complained[p][c] = T + dtsec
-                    if sink is not None:
-                        sink.add(p, s, one, et, np.array([T + dtsec]), machine=mach, reason=reason, occ=10 + k,
-                                 uid=uid)
+    def platform_sends(p: int) -> _Acc:
+        """One platform's sends in time order: its state rows are its own, so the platforms run side by side."""
+        acc = _Acc()
+        for s in np.flatnonzero((sends.platform == p) & (sends.ts < window_end)).tolist():
+            T = int(sends.ts[s])
+            sink: EventSink | None = acc if T >= kept_from else folded if T >= folded_from else None
+            _random_recipients(pop, sends, s, seed, state, sink)
+            if scripted:
+                _scripted_recipients(pop, sends, s, state, sink, scripted, window_end)
+        return acc
 
+    platforms = sorted(set(sends.platform.tolist()))
+    if SIMULATION_THREADS > 1:
+        with ThreadPoolExecutor(max_workers=SIMULATION_THREADS) as pool:
+            accs = list(pool.map(platform_sends, platforms))
+    else:
+        accs = [platform_sends(p) for p in platforms]
+    acc = _Acc()
+    for one in accs:  # events in platform order: time_order below gives the one order
+        for f in _EVENT_FIELDS:
+            acc.parts[f] += one.parts[f]
     ev = acc.build()
     if history is not None:
         history.add_events(ev.select(ev.ts < window_start))
     keep = np.flatnonzero((ev.ts >= window_start) & (ev.ts < window_end))
     return ev.select(keep[time_order(ev.ts[keep], ev.eid[keep])]), state  # one copy of the kept events
+
+
+def _scripted_recipients(pop: Population, sends: Sends, s: int, state: State, sink: EventSink | None,
+                         scripted: dict, window_end: int) -> None:
+    """The scripted scenario contacts of one send: their events and suppression state."""
+    p, uid = int(sends.platform[s]), sends.uid[s]
+    for c, script in scripted.items():
+        if not pop.member[p, c]:
+            continue
+        out = script(p, s, sends, window_end)
+        if not out:
+            continue
+        one = np.array([c])
+        T = int(sends.ts[s]) + int(send_offsets(uid, one)[0])
+        for k, (et, dtsec, mach, reason) in enumerate(out):
+            if et == UNSUBSCRIBE:
+                state.unsubscribed[p][c] = T + dtsec
+                state.unsub_send[p][c] = s
+                if p != SG:
+                    continue
+            if et == BOUNCE and reason >= 0 and REASONS[reason].kind == HARD:
+                state.hard_bounced[p][c] = T + dtsec
+                state.clean_send[p][c] = s
+            if et == COMPLAINT:
+                state.complained[p][c] = T + dtsec
+            if sink is not None:
+                sink.add(p, s, one, et, np.array([T + dtsec]), machine=mach, reason=reason, occ=10 + k, uid=uid)
+
+
+class _LockedSink:
+    """The history sink shared by the platforms' threads: one `add` at a time (its folds update shared arrays)."""
+
+    def __init__(self, sink: HistorySink) -> None:
+        self.sink = sink
+        self.lock = threading.Lock()
+
+    def add(self, *args: object, **kwargs: object) -> None:
+        with self.lock:
+            self.sink.add(*args, **kwargs)
 
 
 def time_order(ts: np.ndarray, eid: np.ndarray) -> np.ndarray:

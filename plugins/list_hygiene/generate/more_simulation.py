@@ -2,8 +2,8 @@
 
 Each platform mails its members once a week from SIM_ORIGIN (or 30 days before the window, if earlier), so a
 contact's state never depends on the window. A member leaves for good after a hard bounce (the address died), a
-complaint or an unsubscribe. Every draw is `sha256("seed|platform|send|contact|j")` as a uniform number (see
-hashed_draws.py), so the outcomes are the ones the row-by-row version of this simulation produced.
+complaint or an unsubscribe. Every draw is keyed by (seed, platform, send, contact, j) (hashed_draws.py), so an
+outcome is the same whatever window it is generated in.
 
 Only the draws that decide something are made: whether a member leaves is needed for every send, how a delivered
 message was engaged with only for sends whose events can reach the window.

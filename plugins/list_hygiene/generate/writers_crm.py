@@ -1,6 +1,6 @@
 """CRM exports: HubSpot companies, Salesforce accounts / contacts / leads, Pipedrive organizations / persons.
 
-Each CRM holds a seeded share of the random contacts (`sha256` draws, see hashed_draws.py) and a few scenario
+Each CRM holds a seeded share of the random contacts (keyed draws, see hashed_draws.py) and a few scenario
 contacts where it fits: a contact of a closed account, an opted-out contact, an address spelled differently.
 The handful of companies are written row by row; the people, column-wise.
 
@@ -187,7 +187,8 @@ def _write_sf_contacts(out: Path, con: duckdb.DuckDBPyConnection, pop: Populatio
     dead = p.is_how("bounced") | died
     bounced_at = np.where(dead & (dead_at < end), dead_at, end - 10 * DAY)
     mobile = u[3] < 0.5
-    source = np.where(u[4] < 0.9, (u[4] * len(SOURCES)).astype(np.int64), len(SOURCES))
+    # a bought list's contact is a spam-trap risk (POLICY rule 10): never a scenario contact, whose outcome is its own
+    source = np.where(free & (u[4] >= 0.9), len(SOURCES), (u[4] * len(SOURCES)).astype(np.int64))
     created = crm_created(pop.created[i])
     activity, touch = last_touch(end, i, 40), last_touch(end, i, 20)  # two cycles: an activity, an edit
     changed = np.maximum.reduce([pop.created[i], activity - 1, touch - 1, np.where(died, dead_at, -1)])
@@ -267,7 +268,8 @@ def _write_pipedrive(out: Path, con: duckdb.DuckDBPyConnection, pop: Population,
                    (u[1] * len(companies)).astype(np.int64))
     email = [pop.email[x] for x in i.tolist()]
     email = [" " + e.title() + " " if how == "spelling" else e for e, how in zip(email, p.how, strict=True)]
-    status = np.where(u[3] < 0.85, 0, np.where(u[3] < 0.95, 1, 2))
+    # scenario persons stay subscribed: their scenario, not a drawn status, decides their outcome
+    status = np.where(p.scripted | (u[3] < 0.85), 0, np.where(u[3] < 0.95, 1, 2))
     added = crm_created(pop.created[i]) // 60 * 60
     activity, touch = last_touch(end, i, 45), last_touch(end, i, 25)  # two cycles: an activity, an edit
     changed = np.maximum.reduce([pop.created[i], activity - 1, touch - 1])

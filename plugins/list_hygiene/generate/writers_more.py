@@ -36,16 +36,13 @@ def write_more(out: Path, pop: Population, start: dt.date, days: int, seed: int,
     lo = (start - dt.date(1970, 1, 1)).days * DAY
     window = (lo, lo + days * DAY)
     draws = HashedDraws(seed)
-    try:
-        outcomes = simulate_more(pop, start, days, draws, window)
-        emails_j = emails_json(pop)
-        counts: dict[str, int] = {}
-        counts["postmark/events"], counts["postmark/bounces"] = write_postmark(out, emails_j, outcomes["postmark"], tag,
-                                                                               draws, window)
-        counts["mailgun/events"], _ = write_mailgun(out, emails_j, pop, outcomes["mailgun"], tag, draws, window)
-        counts |= write_sfmc(out, pop, outcomes["sfmc"], tag, draws, window)
-        counts["zoho/events"] = write_zoho(out, emails_j, pop, outcomes["zoho"], tag, window)
-        counts |= write_crms(out, pop, Window(start, days, full), draws)
-    finally:
-        draws.close()
+    outcomes = simulate_more(pop, start, days, draws, window)
+    emails_j = emails_json(pop)
+    counts: dict[str, int] = {}
+    counts["postmark/events"], counts["postmark/bounces"] = write_postmark(out, emails_j, outcomes["postmark"], tag,
+                                                                           draws, window)
+    counts["mailgun/events"], _ = write_mailgun(out, emails_j, pop, outcomes["mailgun"], tag, draws, window)
+    counts |= write_sfmc(out, pop, outcomes["sfmc"], tag, draws, window)
+    counts["zoho/events"] = write_zoho(out, emails_j, pop, outcomes["zoho"], tag, window)
+    counts |= write_crms(out, pop, Window(start, days, full), draws)
     return counts
