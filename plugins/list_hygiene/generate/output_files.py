@@ -7,10 +7,6 @@ buffer; once a file outgrows the buffer its descriptor is switched to O_DIRECT a
 tail is padded to a block, written, and the file truncated to its length. Where O_DIRECT is missing (not Linux) or
 refused (a file system without it), the same writes go through the page cache. The bytes are the same either way.
 
-A direct write waits for the disk (the page cache would have taken the bytes at once), so it runs on a small pool of
-I/O threads while the writer fills a second buffer: at most one write per file is in flight, and the next flush or
-the close waits for it (and raises its error, if it had one).
-
 Files written this way are on the disk, not in the page cache: the first reader reads them from the disk (the
 benchmark's read floor reads every file once before it times anything).
 """
@@ -22,7 +18,6 @@ import io
 import mmap
 import os
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -36,17 +31,7 @@ BUFFER = 1 << 20  # bytes per write: a file bigger than this goes to the disk di
 _O_DIRECT = getattr(os, "O_DIRECT", 0) if fcntl is not None else 0
 _POOL: list[mmap.mmap] = []  # buffers of closed files, reused (a fresh one costs a page fault per 4 KB)
 _POOL_LOCK = threading.Lock()
-_POOL_MAX = 16  # two per file being written
-IO_THREADS = 4  # direct writes in flight at once (one per file)
-_IO: ThreadPoolExecutor | None = None
-
-
-def _io() -> ThreadPoolExecutor:
-    global _IO
-    with _POOL_LOCK:
-        if _IO is None:
-            _IO = ThreadPoolExecutor(max_workers=IO_THREADS, thread_name_prefix="output-files")
-        return _IO
+_POOL_MAX = 8
 
 
 def _buffer(size: int) -> mmap.mmap:
@@ -98,8 +83,6 @@ class OutputFile:
         self._end = 0  # bytes in the buffer (more than _pos after a seek back)
         self._flushed = 0  # bytes of the file already written out: a multiple of the buffer's size
         self._direct: bool | None = None  # decided at the first flush: only files bigger than the buffer go direct
-        self._pending: Future[None] | None = None  # the direct write in flight (of the previous buffer)
-        self._spare: mmap.mmap | None = None  # the previous buffer, once written out
         self.closed = False
 
     def write(self, data: Any) -> int:
@@ -118,38 +101,15 @@ class OutputFile:
         return n
 
     def _flush(self) -> None:
-        """Write out the buffer's first `_size` bytes; its last ALIGN bytes move to the front (of the other buffer,
-        when the write goes to the disk on an I/O thread)."""
+        """Write out the buffer's first `_size` bytes; its last ALIGN bytes move to the front."""
         size = self._size
-        self._wait()
         if self._direct is None:
             self._direct = _set_direct(self._fd, True)
-        if self._direct:
-            full, view = self._map, self._buf
-            self._map = self._spare if self._spare is not None else _buffer(size + ALIGN)
-            self._spare = None
-            self._buf = memoryview(self._map)
-            self._buf[:ALIGN] = view[size:size + ALIGN]
-            self._pending = _io().submit(self._write_behind, full, view)
-        else:
-            self._write_out(self._buf[:size])
-            self._buf[:ALIGN] = self._buf[size:size + ALIGN]
+        self._write_out(self._buf[:size])
+        self._buf[:ALIGN] = self._buf[size:size + ALIGN]
         self._flushed += size
         self._pos -= size
         self._end -= size
-
-    def _write_behind(self, full: mmap.mmap, view: memoryview) -> None:
-        try:
-            self._write_out(view[:self._size])
-        finally:
-            view.release()
-            self._spare = full
-
-    def _wait(self) -> None:
-        """Until the write in flight is done; its error, if any, is raised here (once)."""
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
 
     def _write_out(self, mv: memoryview) -> None:
         while len(mv):
@@ -178,7 +138,6 @@ class OutputFile:
             return
         self.closed = True
         try:
-            self._wait()
             tail = self._end
             if self._direct:
                 padded = -(-tail // ALIGN) * ALIGN
@@ -188,13 +147,9 @@ class OutputFile:
             else:
                 self._write_out(self._buf[:tail])
         finally:
-            if self._pending is not None:  # an error above left a write in flight: let it end before the fd does
-                self._pending.exception()
             os.close(self._fd)
             self._buf.release()
             _release(self._map)
-            if self._spare is not None:
-                _release(self._spare)
 
     def __enter__(self) -> OutputFile:
         return self
