@@ -27,7 +27,7 @@ from pathlib import Path
 import list_hygiene.generate as gen
 from list_hygiene.generate import generate
 
-STEPS = ("build_population", "build_sends", "simulate", "summarize", "write_more", "write_sendgrid", "write_ses",
+STEPS = ("build_population", "build_sends", "simulate_platforms", "summarize", "write_more", "write_sendgrid", "write_ses",
          "write_mailchimp_reports", "write_hubspot", "write_hubspot_updates", "write_mailchimp_members",
          "write_mailbox")
 

@@ -26,7 +26,7 @@ from typing import TypeVar
 import numpy as np
 
 from . import scenarios as sc
-from .model import FIRST_DROP, SIM_ORIGIN, build_population, build_sends, day_number, simulate
+from .model import FIRST_DROP, MC, SES, SG, SIM_ORIGIN, build_population, build_sends, day_number, simulate_platforms
 from .scenarios import MALFORMED, SCENARIOS, Malformed, Scenario
 from .summary import History
 from .writers import (
@@ -116,13 +116,13 @@ def generate(out: Path, contacts: int = 300, days: int = 115, start: dt.date = d
         with _executor() as pool:  # the writers spend their time in DuckDB and numpy, which run without the GIL
             more = pool.submit(write_more, out, pop, start, days, seed, win.full)  # its own senders: needs the population
             history = History(pop.size, win.history_start_ts, win.start_ts)
-            ev, state = simulate(pop, sends, seed, win.start_ts, win.end_ts, scripted, history)
-            summ = summarize(pop, ev, history)
+            ev, state = simulate_platforms(pop, sends, seed, win.start_ts, win.end_ts, scripted, history)
+            summ = summarize(pop, ev.values(), history)
             placed: dict[str, int] = {}
             # the longest first, so that no core is left with a long writer at the end: SES has the most bytes
-            ses = pool.submit(write_ses, out, pop, sends, ev, win)
-            sendgrid = pool.submit(write_sendgrid, out, pop, sends, ev, win, malformed, placed)
-            reports = pool.submit(write_mailchimp_reports, out, pop, sends, ev, win)
+            ses = pool.submit(write_ses, out, pop, sends, ev[SES], win)
+            sendgrid = pool.submit(write_sendgrid, out, pop, sends, ev[SG], win, malformed, placed)
+            reports = pool.submit(write_mailchimp_reports, out, pop, sends, ev[MC], win)
             hubspot = pool.submit(write_hubspot, out, pop, summ, win, seed, malformed, placed)
             members = pool.submit(write_mailchimp_members, out, pop, state, sends, summ, win, seed, malformed, placed)
             counts: dict[str, int] = {}

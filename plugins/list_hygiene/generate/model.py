@@ -593,12 +593,29 @@ def _bounces_and_deliveries(pop: Population, p: int, s: int, uid: np.uint64, acc
 
 def simulate(pop: Population, sends: Sends, seed: int, window_start: int, window_end: int,
              scripted: dict | None = None, history: HistorySink | None = None) -> tuple[Events, State]:
+    """Every platform's events of [window_start, window_end) in one time order (simulate_platforms, merged)."""
+    by_platform, state = simulate_platforms(pop, sends, seed, window_start, window_end, scripted, history)
+    ev = _Acc()
+    for one in by_platform.values():
+        for f in _EVENT_FIELDS:
+            ev.parts[f].append(getattr(one, f))
+    merged = ev.build()
+    return merged.select(time_order(merged.ts, merged.eid)), state
+
+
+def simulate_platforms(pop: Population, sends: Sends, seed: int, window_start: int, window_end: int,
+                       scripted: dict | None = None,
+                       history: HistorySink | None = None) -> tuple[dict[int, Events], State]:
     """Run every send in time order; keep events whose timestamp lies in [window_start, window_end).
 
+    Returns each platform's events (SG, MC, SES), each in time order (time_order), and the suppression state.
     `scripted` maps a scenario contact index to a callable(platform, send_index, sends, window_end) that returns
     a list of (etype, seconds after send, machine, reason) or None for 'not a recipient'.
     `history`, if given, receives the events before the window that can lie at or after `history.since`: those of
     the sends too early to reach the window are computed for it alone (nothing else is kept of them).
+
+    A platform's sends change only its own rows of the state, so the platforms run side by side, each on its own
+    thread (NumPy runs without the GIL); `history` takes one platform's events at a time.
     """
     n = pop.size
     state = State(*(np.full((3, n), NEVER, dtype=np.int64) for _ in range(3)),
@@ -607,8 +624,7 @@ def simulate(pop: Population, sends: Sends, seed: int, window_start: int, window
     folded_from = NEVER if history is None else history.since - LOOKBACK_DAYS * DAY
     folded = None if history is None else _LockedSink(history)
 
-    def platform_sends(p: int) -> _Acc:
-        """One platform's sends in time order: its state rows are its own, so the platforms run side by side."""
+    def platform_events(p: int) -> Events:
         acc = _Acc()
         for s in np.flatnonzero((sends.platform == p) & (sends.ts < window_end)).tolist():
             T = int(sends.ts[s])
@@ -616,23 +632,19 @@ def simulate(pop: Population, sends: Sends, seed: int, window_start: int, window
             _random_recipients(pop, sends, s, seed, state, sink)
             if scripted:
                 _scripted_recipients(pop, sends, s, state, sink, scripted, window_end)
-        return acc
+        ev = acc.build()
+        if folded is not None:
+            folded.add_events(ev.select(ev.ts < window_start))
+        keep = np.flatnonzero((ev.ts >= window_start) & (ev.ts < window_end))
+        return ev.select(keep[time_order(ev.ts[keep], ev.eid[keep])])  # one copy of the kept events
 
-    platforms = sorted(set(sends.platform.tolist()))
+    platforms = (SG, MC, SES)
     if SIMULATION_THREADS > 1:
         with ThreadPoolExecutor(max_workers=SIMULATION_THREADS) as pool:
-            accs = list(pool.map(platform_sends, platforms))
+            events = list(pool.map(platform_events, platforms))
     else:
-        accs = [platform_sends(p) for p in platforms]
-    acc = _Acc()
-    for one in accs:  # events in platform order: time_order below gives the one order
-        for f in _EVENT_FIELDS:
-            acc.parts[f] += one.parts[f]
-    ev = acc.build()
-    if history is not None:
-        history.add_events(ev.select(ev.ts < window_start))
-    keep = np.flatnonzero((ev.ts >= window_start) & (ev.ts < window_end))
-    return ev.select(keep[time_order(ev.ts[keep], ev.eid[keep])]), state  # one copy of the kept events
+        events = [platform_events(p) for p in platforms]
+    return dict(zip(platforms, events, strict=True)), state
 
 
 def _scripted_recipients(pop: Population, sends: Sends, s: int, state: State, sink: EventSink | None,
@@ -672,6 +684,10 @@ class _LockedSink:
     def add(self, *args: object, **kwargs: object) -> None:
         with self.lock:
             self.sink.add(*args, **kwargs)
+
+    def add_events(self, ev: Events) -> None:
+        with self.lock:
+            self.sink.add_events(ev)
 
 
 def time_order(ts: np.ndarray, eid: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ follow-up drop has the summary it had at the end of the drop before, and its sna
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,9 +91,10 @@ class History:
         self.summary.fold(ev.contact[inside], ev.etype[inside], ev.ts[inside], ev.machine[inside])
 
 
-def summarize(pop: Population, ev: Events, history: History | None = None) -> Summary:
+def summarize(pop: Population, ev: Events | Iterable[Events], history: History | None = None) -> Summary:
     """The summary fields at the window's end: the history before the window (if any; its arrays are taken over),
-    then the window's events."""
+    then the window's events (one Events, or several: each platform's)."""
     summ = Summary.empty(pop.size) if history is None else history.summary
-    summ.fold(ev.contact, ev.etype, ev.ts, ev.machine)
+    for one in [ev] if isinstance(ev, Events) else ev:
+        summ.fold(one.contact, one.etype, one.ts, one.machine)
     return summ
