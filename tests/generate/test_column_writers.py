@@ -170,6 +170,5 @@ def test_chunked_and_threaded_output_is_the_same(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(text_columns, "RESULT_ROWS", 7)
     monkeypatch.setattr(gen, "WORKERS", 1)
     monkeypatch.setattr(model, "SIMULATION_THREADS", 1)
-    monkeypatch.setattr(model, "COPY_THREADS", 1)
     generate(tmp_path / "chunked", **kw)
     assert file_digests(tmp_path / "default") == file_digests(tmp_path / "chunked")

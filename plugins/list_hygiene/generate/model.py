@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -404,26 +403,11 @@ class Events:
         return len(self.ts)
 
     def select(self, mask: np.ndarray | slice) -> Events:
-        """The rows of a boolean mask or of an index array (in its order), or a slice's (views, not copies)."""
-        if isinstance(mask, slice):
-            return Events(*(getattr(self, f)[mask] for f in _EVENT_FIELDS))
-        at = np.flatnonzero(mask) if mask.dtype == bool else mask
-        return Events(*_per_field(lambda f: getattr(self, f)[at]))
+        return Events(*(getattr(self, f)[mask] for f in _EVENT_FIELDS))
 
 
 _EVENT_FIELDS = ("platform", "send", "contact", "etype", "ts", "ms", "machine", "reason", "eid")
-_WIDEST_FIRST = ("eid", "ts", "send", "contact", "ms", "reason", "platform", "etype", "machine")
 SIMULATION_THREADS = 3  # one per platform (SendGrid, Mailchimp, SES); 1 = one after the other
-COPY_THREADS = 2  # NumPy copies (gathers, concatenations) run without the GIL: the event columns side by side
-
-
-def _per_field(copy: Callable[[str], np.ndarray]) -> list[np.ndarray]:
-    """copy(field) for every event column, on COPY_THREADS threads (widest first); in _EVENT_FIELDS order."""
-    if COPY_THREADS <= 1:
-        return [copy(f) for f in _EVENT_FIELDS]
-    with ThreadPoolExecutor(max_workers=COPY_THREADS) as pool:
-        done = dict(zip(_WIDEST_FIRST, pool.map(copy, _WIDEST_FIRST), strict=True))
-    return [done[f] for f in _EVENT_FIELDS]
 
 
 class EventSink(Protocol):
@@ -470,7 +454,7 @@ class _Acc:
             empty = {"platform": np.int8, "send": np.int32, "contact": np.int32, "etype": np.int8, "ts": np.int64,
                      "ms": np.int16, "machine": bool, "reason": np.int16, "eid": np.uint64}
             return Events(*(np.zeros(0, dtype=empty[f]) for f in _EVENT_FIELDS))
-        return Events(*_per_field(lambda f: np.concatenate(self.parts[f])))
+        return Events(*(np.concatenate(self.parts[f]) for f in _EVENT_FIELDS))
 
 
 @dataclass
