@@ -151,7 +151,8 @@ def test_contact_activity_upgraded_in_place_is_computed_anew(tmp_path: Path) -> 
 def test_crm_contacts_follow_conversions_and_company_changes(tmp_path: Path) -> None:
     """int_crm_contacts rebuilds only the CRM records that changed: a lead converted since (it leaves the
     table: its row must go), a Pipedrive organization closed since (its people's company status changes though
-    their own rows did not), a HubSpot company renamed (contacts matched by name follow), and a HubSpot contact
+    their own rows did not; another one whose head count alone changed rebuilds nobody), a HubSpot company
+    renamed (contacts matched by name follow), and a HubSpot contact
     that moved to another address (both addresses are ranked again). After them, the table is the one a
     full refresh builds."""
     generate(tmp_path / "d1", start=dt.date(2026, 8, 1), days=10, contacts=200, seed=7, malformed=False)
@@ -164,10 +165,12 @@ def test_crm_contacts_follow_conversions_and_company_changes(tmp_path: Path) -> 
     with duckdb.connect(str(daily)) as con:
         lead = con.execute(f"select crm_contact_key from {table} where crm_contact_key like 'salesforce:00Q%' "
                            "order by 1 limit 1").fetchone()[0]
-        org = con.execute("select pipedrive_org_id from staging.stg_pipedrive__persons p "
-                          "join staging.stg_pipedrive__organizations o using (pipedrive_org_id) "
-                          "where p.is_active and o.company_status is distinct from 'closed' order by 1 limit 1"
-                          ).fetchone()[0]
+        org, counted = [r[0] for r in con.execute(
+            "select distinct pipedrive_org_id from staging.stg_pipedrive__persons p "
+            "join staging.stg_pipedrive__organizations o using (pipedrive_org_id) "
+            "where p.is_active and o.company_status is distinct from 'closed' order by 1 limit 2").fetchall()]
+        counted_since = con.execute("select company_loaded_at from staging.stg_pipedrive__organizations "
+                                    "where pipedrive_org_id = ?", [counted]).fetchone()[0]
         # a HubSpot address shared with another CRM's record: moving it away makes the other rank first
         moved, shared = con.execute(
             f"select crm_id, email from {table} where crm = 'hubspot' and email in "
@@ -181,6 +184,18 @@ def test_crm_contacts_follow_conversions_and_company_changes(tmp_path: Path) -> 
                     f"'2027-01-01 00:00:00' as update_time, {later} as _loaded_at) "
                     f"from raw.pipedrive__organizations where cast(org_id as bigint) = ? "
                     f"order by _loaded_at desc limit 1", [org])
+        # another organization exported again with only a new head count: its people are not rebuilt (a mark
+        # on their stored rows must stay; taken off again before the comparison with a full refresh)
+        people = f"crm = 'pipedrive' and crm_id in (select cast(pipedrive_person_id as varchar) from " \
+                 f"staging.stg_pipedrive__persons where pipedrive_org_id = {int(counted)})"
+        names = con.execute(f"select crm_id, first_name from {table} where {people}").fetchall()
+        assert names
+        con.execute(f"update {table} set first_name = 'not rebuilt' where {people}")
+        con.execute(f"insert into raw.pipedrive__organizations select * replace "
+                    f"(cast(cast(people_count as integer) + 1 as varchar) as people_count, "
+                    f"'2027-01-01 00:00:00' as update_time, {later} as _loaded_at) "
+                    f"from raw.pipedrive__organizations where cast(org_id as bigint) = ? "
+                    f"order by _loaded_at desc limit 1", [counted])
         con.execute(f"insert into raw.hubspot__companies select * replace (company_name || ' Renamed' as company_name, "
                     f"{later} as _loaded_at) from raw.hubspot__companies "
                     f"qualify row_number() over (order by record_id, _loaded_at desc) = 1")
@@ -200,6 +215,15 @@ def test_crm_contacts_follow_conversions_and_company_changes(tmp_path: Path) -> 
             f"(select cast(pipedrive_person_id as varchar) from staging.stg_pipedrive__persons "
             f"where pipedrive_org_id = ? and is_active)", [org]).fetchone() == (True,)
         assert con.execute(f"select min(crm_rank_for_email) from {table} where email = ?", [shared]).fetchone() == (1,)
+        # the head count landed later, the name, status and flag did not: they date from before
+        assert con.execute("select company_loaded_at, loaded_at > company_loaded_at from "
+                           "staging.stg_pipedrive__organizations where pipedrive_org_id = ?",
+                           [counted]).fetchone() == (counted_since, True)
+        assert con.execute(f"select count(*), bool_and(first_name = 'not rebuilt'), max(loaded_at) <= ? "
+                           f"from {table} where {people}", [counted_since]).fetchone() == (len(names), True, True)
+    with duckdb.connect(str(daily)) as con:
+        con.executemany(f"update {table} set first_name = ? where crm = 'pipedrive' and crm_id = ?",
+                        [(name, crm_id) for crm_id, name in names])
     full = full_refresh_copy(daily)
     assert tables(daily)[table] == tables(full)[table]
 

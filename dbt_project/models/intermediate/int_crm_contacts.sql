@@ -4,7 +4,8 @@
     represents an address (the most recently modified across CRMs).
 
     Incremental (`delete+insert` on crm_contact_key). A run rebuilds only the records whose latest version
-    landed after the newest `loaded_at` here, or whose company / account / organization did (any changed
+    landed after the newest `loaded_at` here, or whose company / account / organization did (a Pipedrive
+    organization counts only when its name, status or active flag changed: `company_loaded_at`; any changed
     HubSpot company rebuilds every HubSpot contact: a contact without an associated company is matched by a
     name that must be unique among all companies), and re-ranks every record of the addresses those records
     had or have. A changed record that no longer belongs here (converted lead, deleted person, no address)
@@ -77,11 +78,13 @@ salesforce_accounts_changed as (
 
 ),
 
+-- only a new name, status or active flag rebuilds an organization's people (a new people_count, every day a
+-- person is added, does not)
 pipedrive_organizations_changed as (
 
     select pipedrive_org_id
     from pipedrive_organizations
-    where loaded_at > {{ watermark }}
+    where company_loaded_at > {{ watermark }}
 
 ),
 {% endif %}
@@ -227,7 +230,7 @@ pipedrive as (
         p.modified_at,
         p.source_file,
         p.source_row,
-        greatest(p.loaded_at, o.loaded_at) as loaded_at,
+        greatest(p.loaded_at, o.company_loaded_at) as loaded_at,
         p.is_active as is_kept
     from pipedrive_persons as p
     left join pipedrive_organizations as o

@@ -47,6 +47,38 @@ latest as (
 
     {{ lh_latest_version('renamed', 'pipedrive_org_id') }}
 
+),
+
+-- versions in the order lh_latest_version ranks them (oldest first); a version starts new company values when
+-- its name, status or active flag differs from the version before it
+versions as (
+
+    select
+        pipedrive_org_id,
+        modified_at,
+        loaded_at,
+        source_file,
+        source_row,
+        row_number() over w = 1
+        or org_name is distinct from lag(org_name) over w
+        or company_status is distinct from lag(company_status) over w
+        or is_active is distinct from lag(is_active) over w as starts_company_values
+    from renamed
+    window w as (
+        partition by pipedrive_org_id order by modified_at nulls first, loaded_at, source_file, source_row
+    )
+
+),
+
+company_changes as (
+
+    {{ lh_latest_version('(select * from versions where starts_company_values) as starts', 'pipedrive_org_id') }}
+
 )
 
-select * from latest
+select
+    latest.*,
+    company_changes.loaded_at as company_loaded_at
+from latest
+inner join company_changes
+    on latest.pipedrive_org_id = company_changes.pipedrive_org_id
