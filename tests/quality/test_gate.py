@@ -169,6 +169,73 @@ def test_suppressed_address_in_active_segment_blocks(wh: Path) -> None:
     assert "threshold 0 suppressed addresses in a send-eligible segment" in msg
 
 
+# Suites whose query returns only the suspects (`rows_checked`): each expectation still fails on its own kind of
+# bad row, and the result counts the unexpected rows against the whole table, as when GX read all of it.
+SUSPECT_CASES = {
+    "sunset_repeated_address": (
+        ["insert into marts.sunset_segments select * from marts.sunset_segments order by email limit 1"],
+        "marts.sunset_segments", "keys_sunset_segments: ExpectColumnValuesToBeUnique(email) failed; observed 2 unexpected"),
+    "sunset_unknown_segment": (
+        ["update marts.sunset_segments set segment = 'dormant' where email = (select max(email) from marts.sunset_segments)"],
+        "marts.sunset_segments", "keys_sunset_segments: ExpectColumnValuesToBeInSet(segment) failed; observed 1 unexpected"),
+    "sunset_null_rule": (
+        ["update marts.sunset_segments set segment_rule = null where email = (select max(email) from marts.sunset_segments)"],
+        "marts.sunset_segments",
+        "keys_sunset_segments: ExpectColumnValuesToNotBeNull(segment_rule) failed; observed 1 unexpected"),
+    "suppression_null_platform": (
+        ["update marts.suppression_list set platform = null where rowid = (select max(rowid) from marts.suppression_list)"],
+        "marts.suppression_list", "keys_suppression_list: ExpectColumnValuesToNotBeNull(platform) failed; observed 1 unexpected"),
+    "suppression_null_since": (
+        ["update marts.suppression_list set suppressed_since = null "
+         "where rowid = (select max(rowid) from marts.suppression_list)"],
+        "marts.suppression_list",
+        "keys_suppression_list: ExpectColumnValuesToNotBeNull(suppressed_since) failed; observed 1 unexpected"),
+    "suppression_unknown_reason": (
+        ["update marts.suppression_list set reason = 'boredom' where rowid = (select max(rowid) from marts.suppression_list)"],
+        "marts.suppression_list", "keys_suppression_list: ExpectColumnValuesToBeInSet(reason) failed; observed 1 unexpected"),
+    "contact_null_key": (
+        ["update marts.dim_contacts set email = null where email = (select max(email) from marts.dim_contacts)"],
+        "marts.dim_contacts", "keys_contacts: ExpectColumnValuesToNotBeNull(key) failed; observed 1 unexpected"),
+}
+
+
+@pytest.mark.parametrize("case", list(SUSPECT_CASES))
+def test_suspects_only_suites_still_catch_each_kind_of_bad_row(wh: Path, case: str) -> None:
+    statements, table, expected = SUSPECT_CASES[case]
+    with duckdb.connect(str(wh)) as con:
+        for statement in statements:
+            assert con.execute(statement).fetchone()[0] == 1  # one row made bad
+        rows = con.execute(f"select count(*) from {table}").fetchone()[0]
+    msg = gate_fails(wh)
+    assert f"{expected} of {rows} " in msg, msg
+
+
+def test_suspects_only_suites_report_the_rows_they_checked(gated_warehouse: Path) -> None:
+    """A clean mart gives GX an empty frame of suspects; the result still says how many rows were checked."""
+    counts = {"keys_sunset_segments": "marts.sunset_segments", "keys_suppression_list": "marts.suppression_list",
+              "keys_contacts": "marts.dim_contacts"}
+    with duckdb.connect(str(gated_warehouse), read_only=True) as con:
+        rows = {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in counts.values()}
+        observed = con.execute("select suite, observed_value from ops.quality_results where run_id = 'baseline' "
+                               "and source = 'great_expectations' and success").fetchall()
+    for suite, table in counts.items():
+        values = {v for s, v in observed if s == suite}
+        assert values == {f"{rows[table]} rows ok"} and rows[table] > 0, (suite, values)
+
+
+def test_suites_render_knobs_as_sql_in_their_queries(tmp_path: Path) -> None:
+    (tmp_path / "s.json").write_text(json.dumps({
+        "name": "s", "query": "select * from t where v in ${vals} and n >= ${n} and w = ${w}",
+        "rows_checked": "select count(*) from t", "expectations": []}))
+    (check,) = load_checks(tmp_path, overrides={"vals": ["a", "it's"], "n": 3, "w": "x"})
+    assert check.query == "select * from t where v in ('a', 'it''s') and n >= 3 and w = 'x'"
+    assert check.rows_checked == "select count(*) from t"
+    (tmp_path / "s.json").write_text(json.dumps({
+        "name": "s", "query": "select 1 as b", "new_rows": "b", "rows_checked": "select 1", "expectations": []}))
+    with pytest.raises(ValueError, match="rows_checked"):
+        load_checks(tmp_path)
+
+
 def test_suppressed_address_in_resend_queue_blocks(wh: Path) -> None:
     with duckdb.connect(str(wh)) as con:
         exists = con.execute("select count(*) from information_schema.tables where table_name = 'resend_queue'").fetchone()[0]

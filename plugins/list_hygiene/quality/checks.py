@@ -8,7 +8,13 @@ a query with one boolean column expected to be all true.
 A suite lists the tables it `requires`; when one is absent (a mart that has not landed yet) the suite is
 recorded as skipped — never as passed — in ops.quality_results.
 
-Values written "${knob}" are taken from quality/thresholds.yml merged with the dbt vars.
+Values written "${knob}" are taken from quality/thresholds.yml merged with the dbt vars; inside a suite's SQL
+(`query`, `rows_checked`) a list knob becomes a SQL list, `('active', 'cooling')`, and a text knob a quoted
+literal.
+
+A suite over a whole mart can leave the row-by-row work to DuckDB: its `query` returns only the suspect rows
+and `rows_checked` counts the rows they were drawn from (keys_sunset_segments: the repeated, null or unknown
+values; a clean mart gives GX an empty frame, reported as "946328 rows ok").
 """
 
 from __future__ import annotations
@@ -47,6 +53,11 @@ class Check:
     # a column of `query` (`built_at`): once a gate run has passed, the frame holds only the rows whose value is
     # later than that run's start (a table that grows with every event; gate.py `_frames`)
     new_rows: str | None = None
+    # a query counting the rows `query` was drawn from, when `query` returns only the suspects: the rows that
+    # could break an expectation (a superset of them: a null, every copy of a repeated key, a value outside
+    # the set), found by DuckDB, so that GX validates those instead of a whole mart pickled to its process.
+    # The count is what the results report as checked ("0 unexpected of 946328").
+    rows_checked: str | None = None
 
 
 def suppression_reasons() -> list[str]:
@@ -80,6 +91,23 @@ def _resolve(value: Any, knobs: dict[str, Any]) -> Any:
     return value
 
 
+def _sql_literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "(" + ", ".join(_sql_literal(v) for v in value) + ")"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _resolve_sql(query: str | None, knobs: dict[str, Any]) -> str | None:
+    """A suite's SQL with its "${knob}"s as SQL literals."""
+    if query is None:
+        return None
+    return _KNOB.sub(lambda m: _sql_literal(_knob(m.group(1), knobs)), query)
+
+
 def load_checks(suites_dir: Path = SUITES_DIR, overrides: dict[str, Any] | None = None) -> list[Check]:
     """Every suites/*.json, thresholds resolved, in file-name order."""
     knobs = thresholds(overrides) | {"suppression_reasons": suppression_reasons()}
@@ -90,13 +118,17 @@ def load_checks(suites_dir: Path = SUITES_DIR, overrides: dict[str, Any] | None 
             raise ValueError(f"{path.name}: a suite needs exactly one of 'query' or 'frame'")
         if spec.get("new_rows") and not spec.get("query"):
             raise ValueError(f"{path.name}: 'new_rows' names a column of the suite's 'query'")
+        if spec.get("rows_checked") and (not spec.get("query") or spec.get("new_rows")):
+            raise ValueError(f"{path.name}: 'rows_checked' counts the rows of a 'query' that returns the suspects "
+                             "of a whole table (not with 'new_rows')")
         out.append(
             Check(
                 suite=spec["name"],
                 description=spec.get("description", ""),
                 severity=spec.get("severity", "fail"),
                 requires=list(spec.get("requires", [])),
-                query=_resolve(spec.get("query"), knobs),
+                query=_resolve_sql(spec.get("query"), knobs),
+                rows_checked=_resolve_sql(spec.get("rows_checked"), knobs),
                 frame=spec.get("frame"),
                 label_column=spec.get("label_column"),
                 new_rows=spec.get("new_rows"),

@@ -228,6 +228,14 @@ def _offending(frame: pd.DataFrame, exp: Expectation) -> pd.Series:
     return pd.Series(False, index=frame.index)
 
 
+ROWS_CHECKED = "rows_checked"  # frame.attrs key (pickled with the frame): the rows a suspects-only query read
+
+
+def _rows_checked(frame: pd.DataFrame) -> int:
+    """How many rows the check covered: the frame's, or those its suspects were drawn from."""
+    return int(frame.attrs.get(ROWS_CHECKED, len(frame)))
+
+
 def _observed(frame: pd.DataFrame, check: Check, exp: Expectation, gx_result: dict[str, Any]) -> str:
     bad = frame[_offending(frame, exp)]
     if gx_result.get("observed_value") is not None and bad.empty:
@@ -237,10 +245,12 @@ def _observed(frame: pd.DataFrame, check: Check, exp: Expectation, gx_result: di
         worst = bad.reindex(bad[col].sort_values(ascending=exp.kwargs.get("max_value") is None).index)
         label = check.label_column if check.label_column in frame.columns else col
         items = [f"{v:g} ({_mask(lbl)})" for v, lbl in zip(worst[col], worst[label], strict=False)][:3]
-        return f"{col} = " + "; ".join(items) + (f" ({len(bad)} of {len(frame)} rows outside)" if len(bad) > 1 else "")
+        return (f"{col} = " + "; ".join(items)
+                + (f" ({len(bad)} of {_rows_checked(frame)} rows outside)" if len(bad) > 1 else ""))
     n = gx_result.get("unexpected_count")
     n = len(bad) if n is None else n
-    text = f"{n} unexpected of {gx_result.get('element_count', len(frame))}"
+    checked = frame.attrs[ROWS_CHECKED] if ROWS_CHECKED in frame.attrs else gx_result.get("element_count", len(frame))
+    text = f"{n} unexpected of {checked}"
     if not bad.empty:
         label = check.label_column if check.label_column in frame.columns else col
         sample = [_mask(v) for v in bad[label].astype(str).drop_duplicates().head(3)]
@@ -307,7 +317,7 @@ def validate(
                     observed = f"error: {str(er.exception_info.get('exception_message'))[:200]}"
                 else:
                     observed = _observed(frame, check, exp, er.result or {}) if not er.success else _mask(
-                        (er.result or {}).get("observed_value", f"{len(frame)} rows ok"))
+                        (er.result or {}).get("observed_value", f"{_rows_checked(frame)} rows ok"))
                 out.append(
                     CheckResult(
                         suite=check.suite,
@@ -635,6 +645,8 @@ def _frames(
             since = last_passing_gate_started_at(con) if check.new_rows else None
             if since is None:
                 frames[check.suite] = con.execute(check.query).df()
+                if check.rows_checked:  # the query returned the suspects only; GX reports them against this count
+                    frames[check.suite].attrs[ROWS_CHECKED] = int(con.execute(check.rows_checked).fetchone()[0])
             else:
                 frames[check.suite] = con.execute(
                     f"select * from ({check.query}) as suite_rows where {check.new_rows} > ?", [since]).df()
