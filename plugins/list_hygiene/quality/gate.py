@@ -249,8 +249,7 @@ def _observed(frame: pd.DataFrame, check: Check, exp: Expectation, gx_result: di
                 + (f" ({len(bad)} of {_rows_checked(frame)} rows outside)" if len(bad) > 1 else ""))
     n = gx_result.get("unexpected_count")
     n = len(bad) if n is None else n
-    checked = frame.attrs[ROWS_CHECKED] if ROWS_CHECKED in frame.attrs else gx_result.get("element_count", len(frame))
-    text = f"{n} unexpected of {checked}"
+    text = f"{n} unexpected of {frame.attrs.get(ROWS_CHECKED, gx_result.get('element_count', len(frame)))}"
     if not bad.empty:
         label = check.label_column if check.label_column in frame.columns else col
         sample = [_mask(v) for v in bad[label].astype(str).drop_duplicates().head(3)]
