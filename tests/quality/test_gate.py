@@ -40,13 +40,16 @@ def gate_fails(warehouse: Path, **kw) -> str:
 def test_baseline_passes_and_stores_results(gated_warehouse: Path) -> None:
     with duckdb.connect(str(gated_warehouse), read_only=True) as con:
         rows = con.execute(
-            "select suite, success, severity, threshold from ops.quality_results where run_id = 'baseline'"
+            "select suite, success, severity, threshold, expectation from ops.quality_results where run_id = 'baseline'"
         ).fetchall()
         metrics = con.execute("select metric, gate_passed from ops.quality_metrics where run_id = 'baseline'").fetchall()
     suites = {r[0] for r in rows}
     assert {"dbt", "source_freshness", "keys_suppression_list", "permanent_reasons_suppressed",
             "suppressed_not_send_eligible", "suppression_shrink", "source_volume", "quarantine_share"} <= suites
     assert not [r for r in rows if r[1] is False and r[2] == "fail"]
+    # the project's on-run-start hooks run with the tests and the freshness check; they are not checks
+    assert not [r for r in rows if "on-run-start" in r[4]]
+    assert {r[4].split(".")[0] for r in rows if r[0] == "source_freshness"} == {"raw"}
     # the marts that have not landed yet are recorded as skipped, never as passed
     skipped = {r[0] for r in rows if r[1] is None}
     assert "suppression_shrink" in skipped  # first run: nothing to compare with
@@ -515,3 +518,11 @@ def test_gate_memory_cap_reaches_the_test_queries(wh: Path, tmp_path: Path, monk
         starved = run_dbt(args, wh, raise_on_failure=False)
     assert [n["status"] for n in starved.failures] == ["error"]
     assert "Out of Memory" in starved.failures[0]["message"]
+
+
+def test_a_hook_that_ran_is_no_check_and_one_that_failed_is_kept() -> None:
+    hook = {"node": "operation.list_hygiene.list_hygiene-on-run-start-1", "resource_type": "operation"}
+    test = {"node": "test.list_hygiene.unique_x", "resource_type": "test", "status": "pass"}
+    source = {"node": "source.list_hygiene.raw.x", "resource_type": "NodeType.Source", "status": "error"}
+    failed = {**hook, "status": "error"}
+    assert gate._checked_nodes([{**hook, "status": "success"}, test, source, failed]) == [test, source, failed]
