@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from .output_console import console_for_output
 from .paths import default_data_dir, default_warehouse
 
 app = typer.Typer(help="Keep email marketing lists healthy: ingest → dbt → quality gate → suppression sync.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
-console = Console()
+console = console_for_output()
 
 DataOpt = Annotated[Path, typer.Option("--data", help="Landing folder: DATA/<platform>/<entity>/<files>")]
 WarehouseOpt = Annotated[Path, typer.Option("--warehouse", help="DuckDB warehouse file")]

@@ -10,6 +10,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from .output_console import console_for_output
 from .paths import duckdb_config, output_dir_for
 
 
@@ -64,8 +65,7 @@ def collect_summary(warehouse: Path) -> dict[str, Any]:
 
 
 def render_summary(summary: dict[str, Any], console: Console | None = None) -> None:
-    # piped (make demo, Airflow logs): wide enough that tables and alert lines are not folded
-    console = console or Console(width=None if Console().is_terminal else 140)
+    console = console or console_for_output()
     t = Table(title="Rows ingested per source")
     for col in ("source", "files", "rows", "quarantined", "failed files"):
         t.add_column(col, justify="right" if col != "source" else "left")

@@ -163,3 +163,26 @@ def test_dbt_unit_tests_pass_on_the_built_warehouse(runs):
     assert len(units) >= 30
     assert [n for n in units if n["status"] != "pass"] == []
 
+
+
+def test_summary_command_piped_prints_values_and_alerts_whole(runs):
+    """`list-hygiene summary` into a pipe (make demo, a log): rich assumed 80 columns there and printed the sync
+    mode as `no_credent…` and folded alert lines. Every platform's mode and every alert must come out on one line."""
+    from typer.testing import CliRunner
+
+    from list_hygiene.cli import app
+    from list_hygiene.summary import collect_summary
+
+    summary = collect_summary(runs["warehouse"])
+    out = CliRunner().invoke(app, ["summary", "--warehouse", str(runs["warehouse"])])
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    platforms = summary["sync"]["platforms"]
+    assert {"no_credentials", "applied"} <= {p["mode"] for p in platforms.values()}
+    for name, p in platforms.items():
+        assert any(f" {name} " in ln and f" {p['mode']} " in ln for ln in lines), (name, p["mode"], out.output)
+    alerts = summary["gate"]["alerts"][:10]
+    assert alerts, "the samples raise deliverability alerts"
+    for a in alerts:
+        head = f"ALERT {a['level']} {a['platform']} campaign {a['campaign_id']}:"
+        assert any(head in ln and ln.endswith("reported, sync not blocked") for ln in lines), (head, out.output)

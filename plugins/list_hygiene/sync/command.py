@@ -14,11 +14,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ..output_console import console_for_output
 from ..paths import default_warehouse
 from .planner import SyncBrakeTripped
 from .runner import SyncFailed, SyncSummary, run_sync
 
-console = Console()
+console = console_for_output()
 
 
 def render(summary: SyncSummary, console: Console = console) -> None:
