@@ -26,7 +26,7 @@ from airflow.sdk import AssetAlias, AssetAny, Param, dag, get_current_context, t
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from list_hygiene.ingest.assets import LANDING_ALIAS, landing_assets
+from list_hygiene.ingest.assets import LANDING_ALIAS, landing_assets, raw_asset
 from list_hygiene.ingest.specs import platforms
 from list_hygiene.notify import task_failure_callback
 from list_hygiene.paths import default_data_dir, default_warehouse
@@ -66,8 +66,7 @@ def _params() -> dict:
 def list_hygiene_daily():
     @task(retries=0, outlets=[AssetAlias(LANDING_ALIAS)])
     def ingest(platform: str) -> dict:
-        """Land one platform's new exports; report them as an event on its landing Asset (file://DATA/<platform>)."""
-        from list_hygiene.ingest.assets import raw_asset
+        """Land one platform's new exports; report them as an event on its raw Asset list-hygiene://warehouse/raw/<p>."""
         from list_hygiene.pipeline import ingest_step
 
         ctx = get_current_context()
@@ -81,7 +80,9 @@ def list_hygiene_daily():
             )
         return report["by_source"]
 
-    @task
+    # reads every platform's raw tables: declared, so the raw Assets exist before the ingest tasks' first events
+    # (an Asset reached only through the alias is unknown to Airflow until its first event, which is then dropped)
+    @task(inlets=[raw_asset(p) for p in platforms()])
     def transform() -> dict:
         from list_hygiene.pipeline import transform_step
 
