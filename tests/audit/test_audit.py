@@ -63,7 +63,35 @@ def test_tables_exported_as_csv_and_parquet(audit_html: Path) -> None:
 
 def test_missing_ops_tables_are_noted_not_zero(audit_html: Path) -> None:
     html = audit_html.read_text()
-    assert "ops.sync_log not in the warehouse yet" in html or "ops.sync_log" in html
+    assert "ops.sync_log not in the warehouse yet (no sync has run)" in html
+    assert not (audit_html.parent / "tables" / "sync_changes.csv").exists()
+
+
+def test_synced_changes_are_counted_per_platform_within_the_quarter(gated_warehouse: Path, tmp_path: Path) -> None:
+    """A warehouse the sync has written to (ops.sync_log has an "at" column: a reserved word in DuckDB)."""
+    import shutil
+    from datetime import datetime
+
+    from list_hygiene.sync.base import RowResult
+    from list_hygiene.sync.ledger import Ledger
+
+    wh = tmp_path / "wh.duckdb"
+    shutil.copy2(gated_warehouse, wh)
+    with duckdb.connect(str(wh)) as con:
+        latest = con.execute("select max(occurred_at) from marts.fct_email_events").fetchone()[0]
+        quarter = quarter_of(latest.date())
+        start, _ = parse_quarter(quarter)
+        inside, before = datetime(start.year, start.month, 2, 3), datetime(start.year, start.month, 1) - pd.Timedelta(days=1)
+        ok = [RowResult(f"a{i}@example.com", "ok") for i in range(3)]
+        Ledger(con, "run-1").log("sendgrid", "", "suppress", ok + [RowResult("b@example.com", "failed", "429", 429)],
+                                 "b1", at=inside)
+        Ledger(con, "run-2").log("mailchimp", "list1", "suppress", ok[:2], "b2", at=inside)
+        Ledger(con, "run-0").log("sendgrid", "", "suppress", ok, "b0", at=before)  # previous quarter: not counted
+    html = build_audit(wh, quarter, tmp_path / "audit")
+    changes = pd.read_csv(tmp_path / "audit" / "tables" / "sync_changes.csv")
+    got = {(r.platform, r.status): (r.changes, r.runs) for r in changes.itertuples()}
+    assert got == {("mailchimp", "ok"): (2, 1), ("sendgrid", "failed"): (1, 1), ("sendgrid", "ok"): (3, 1)}
+    assert "ops.sync_log not in the warehouse yet" not in html.read_text()
 
 
 @pytest.mark.e2e

@@ -201,7 +201,7 @@ def sync_changes(con, have, start, end) -> Section:
     if "ops.sync_log" in have:
         df = con.execute(
             """select platform, action, status, count(*) as changes, count(distinct run_id) as runs
-               from ops.sync_log where at >= ? and at < ? group by all order by all""",
+               from ops.sync_log where "at" >= ? and "at" < ? group by all order by all""",  # "at" is a reserved word in DuckDB
             [start, end],
         ).df()
         return Section("sync_changes", df, extra={"source": "ops.sync_log"})
