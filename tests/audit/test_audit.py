@@ -94,6 +94,26 @@ def test_synced_changes_are_counted_per_platform_within_the_quarter(gated_wareho
     assert "ops.sync_log not in the warehouse yet" not in html.read_text()
 
 
+def test_a_quarter_without_synced_changes_shows_the_plan_and_why(gated_warehouse: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from list_hygiene.sync.ledger import Ledger
+
+    wh = tmp_path / "wh.duckdb"
+    shutil.copy2(gated_warehouse, wh)
+    with duckdb.connect(str(wh)) as con:
+        ledger = Ledger(con, "run-9")  # creates the ops tables; nothing written to a platform
+        ledger.write_plan("sendgrid", "", [("add", f"a{i}@example.com", "hard_bounce", None) for i in range(4)])
+        ledger.write_run("sendgrid", "", {"mode": "no_credentials", "planned_adds": 4, "planned_removals": 0,
+                                          "applied": 0, "failed": 0, "skipped_forbidden_removals": 0})
+        latest = con.execute("select max(occurred_at) from marts.fct_email_events").fetchone()[0]
+    html = build_audit(wh, quarter_of(latest.date()), tmp_path / "audit").read_text()
+    changes = pd.read_csv(tmp_path / "audit" / "tables" / "sync_changes.csv")
+    assert changes.to_dict("records") == [{"platform": "sendgrid", "action": "add", "sync_mode": "no_credentials",
+                                           "changes": 4}]
+    assert "no change written to a platform between" in html and "with its sync mode" in html
+
+
 @pytest.mark.e2e
 def test_audit_dag_runs_end_to_end(airflow_db, gated_warehouse: Path, tmp_path: Path) -> None:
     """dag.test() on a copy of the sample warehouse: quality snapshot, report, tables."""

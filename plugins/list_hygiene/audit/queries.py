@@ -198,19 +198,27 @@ def corrections(con, have, start, end) -> Section:
 
 
 def sync_changes(con, have, start, end) -> Section:
+    """Changes written to each platform in the quarter; when none were, the last run's plan and why it was not
+    applied (sync mode: no_credentials, dry_run, unsupported...), so an empty quarter is explained, not blank."""
     if "ops.sync_log" in have:
         df = con.execute(
             """select platform, action, status, count(*) as changes, count(distinct run_id) as runs
-               from ops.sync_log where "at" >= ? and "at" < ? group by all order by all""",  # "at" is a reserved word in DuckDB
+               from ops.sync_log where "at" >= ? and "at" < ? group by all order by all""",  # "at" is reserved in DuckDB
             [start, end],
         ).df()
-        return Section("sync_changes", df, extra={"source": "ops.sync_log"})
-    if "ops.sync_plan" in have:
-        df = con.execute("select platform, action, 'planned' as status, count(*) as changes, count(distinct run_id) as runs "
-                         "from ops.sync_plan group by all order by all").df()
-        return Section("sync_changes", df, "ops.sync_log not there (no sync applied yet): planned changes of the last run",
-                       extra={"source": "ops.sync_plan"})
-    return Section("sync_changes", None, "ops.sync_log not in the warehouse yet (no sync has run)")
+        if not df.empty:
+            return Section("sync_changes", df, extra={"source": "ops.sync_log"})
+        why = f"no change written to a platform between {start} and {end} (ops.sync_log has no rows in the quarter)"
+    else:
+        why = "ops.sync_log not in the warehouse yet (no sync has run)"
+    if "ops.sync_plan" not in have:
+        return Section("sync_changes", None, why)
+    mode = ("coalesce((select any_value(r.mode order by r.finished_at desc) from ops.sync_runs r "
+            "where r.run_id = p.run_id and r.platform = p.platform), 'unknown')" if "ops.sync_runs" in have else "'unknown'")
+    df = con.execute(f"""select p.platform, p.action, {mode} as sync_mode, count(*) as changes
+                         from ops.sync_plan p group by all order by all""").df()
+    return Section("sync_changes", df, f"{why}: changes planned by each platform's last run, with its sync mode",
+                   extra={"source": "ops.sync_plan"})
 
 
 def quality_history(con, have, start, end) -> Section:
