@@ -9,16 +9,13 @@ from typing import Annotated
 
 import typer
 
+from .cli_options import DataOpt, ExistingWarehouseOpt, PlatformsOpt, WarehouseOpt
 from .output_console import console_for_output
 from .paths import default_data_dir, default_warehouse
 
 app = typer.Typer(help="Keep email marketing lists healthy: ingest → dbt → quality gate → suppression sync.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
 console = console_for_output()
-
-DataOpt = Annotated[Path, typer.Option("--data", help="Landing folder: DATA/<platform>/<entity>/<files>")]
-WarehouseOpt = Annotated[Path, typer.Option("--warehouse", help="DuckDB warehouse file")]
-
 
 def _logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -45,7 +42,7 @@ def run(
 
 @app.command("ingest")
 def ingest_cmd(data: DataOpt = default_data_dir(), warehouse: WarehouseOpt = default_warehouse(),
-               platform: Annotated[list[str] | None, typer.Option(help="Only these platforms")] = None) -> None:
+               platform: PlatformsOpt = None) -> None:
     """Land new export files in the warehouse's raw schema."""
     from .pipeline import ingest_step
 
@@ -70,11 +67,18 @@ def build(warehouse: WarehouseOpt = default_warehouse(),
 
 
 @app.command()
-def gate(warehouse: WarehouseOpt = default_warehouse()) -> None:
+def gate(warehouse: ExistingWarehouseOpt = default_warehouse()) -> None:
     """Run the quality gate; exit code 1 when a blocking check fails."""
+    import duckdb
+
     from .pipeline import gate_step, new_run_id
     from .quality import GateFailed
 
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        built = con.execute("select count(*) from information_schema.tables where table_schema = 'marts'").fetchone()[0]
+    if not built:
+        console.print(f"[red]{warehouse} has no dbt models yet: run `list-hygiene build` (or `run`) first[/red]")
+        raise typer.Exit(2)
     try:
         result = gate_step(warehouse, new_run_id())
     except GateFailed as exc:
@@ -84,7 +88,8 @@ def gate(warehouse: WarehouseOpt = default_warehouse()) -> None:
 
 
 @app.command()
-def summary(warehouse: WarehouseOpt = default_warehouse(), as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def summary(warehouse: ExistingWarehouseOpt = default_warehouse(),
+            as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Print what the last run did."""
     from .summary import collect_summary, render_summary
 
@@ -97,7 +102,7 @@ def summary(warehouse: WarehouseOpt = default_warehouse(), as_json: Annotated[bo
 
 @app.command()
 def audit(
-    warehouse: WarehouseOpt = default_warehouse(),
+    warehouse: ExistingWarehouseOpt = default_warehouse(),
     quarter: Annotated[str | None, typer.Option(help="YYYYQn; default: the quarter of the latest event")] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder; default: beside the warehouse")] = None,
 ) -> None:

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ..cli_options import known_platforms
 from ..output_console import console_for_output
 from ..paths import default_warehouse
 from .planner import SyncBrakeTripped
@@ -46,6 +47,15 @@ def sync(
 ) -> None:
     """Make each platform agree with marts.suppression_list (credentials: AIRFLOW_CONN_<PLATFORM>_DEFAULT)."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # checked here, not by click: its usage errors exit 2, which this command keeps for a tripped brake
+    if not warehouse.is_file():
+        console.print(f"[bold red]no warehouse at {warehouse}: run `list-hygiene run` first[/bold red]")
+        raise typer.Exit(1)
+    try:
+        platform = known_platforms(platform)
+    except typer.BadParameter as exc:
+        console.print(f"[bold red]--platform: {exc}[/bold red]")
+        raise typer.Exit(1) from None
     code = 0
     try:
         summary = run_sync(warehouse, apply=not dry_run, platforms=platform or None, approve=approve,

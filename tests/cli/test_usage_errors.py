@@ -1,0 +1,63 @@
+"""A wrong path or platform on the command line: one clear line naming the option, nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from list_hygiene.cli import app
+from list_hygiene.cli_options import known_platforms
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def test_platform_names_are_normalised_and_checked() -> None:
+    assert known_platforms([" SendGrid", "ses"]) == ["sendgrid", "ses"]
+    assert known_platforms(None) is None
+    with pytest.raises(typer.BadParameter, match=r"unknown platform 'sendgird'; known: .*sendgrid"):
+        known_platforms(["sendgrid", "sendgird"])
+
+
+def test_ingest_rejects_a_missing_data_folder_and_an_unknown_platform(tmp_path: Path) -> None:
+    wh = tmp_path / "wh.duckdb"
+    r = invoke("ingest", "--data", str(tmp_path / "nope"), "--warehouse", str(wh))
+    assert r.exit_code == 2 and "'--data'" in r.output and "does not exist" in r.output
+    r = invoke("ingest", "--data", str(tmp_path), "--warehouse", str(wh), "--platform", "nosuch")
+    assert r.exit_code == 2 and "unknown platform 'nosuch'" in r.output
+    assert not wh.exists()
+
+
+@pytest.mark.parametrize("command", ["gate", "summary", "audit"])
+def test_read_commands_need_an_existing_warehouse(command: str, tmp_path: Path) -> None:
+    r = invoke(command, "--warehouse", str(tmp_path / "none.duckdb"))
+    assert r.exit_code == 2 and "'--warehouse'" in r.output and "does not exist" in r.output
+    assert not (tmp_path / "none.duckdb").exists()
+
+
+def test_gate_on_a_warehouse_without_models_says_build_first(tmp_path: Path) -> None:
+    wh = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(wh)) as con:
+        con.execute("create schema raw; create table raw.t (x int)")
+    r = invoke("gate", "--warehouse", str(wh))
+    assert r.exit_code == 2 and "has no dbt models yet: run `list-hygiene build`" in r.output
+
+
+def test_sync_keeps_exit_code_2_for_the_brake(tmp_path: Path) -> None:
+    r = invoke("sync", "--warehouse", str(tmp_path / "none.duckdb"))
+    assert r.exit_code == 1 and "no warehouse at" in r.output
+    wh = tmp_path / "wh.duckdb"
+    duckdb.connect(str(wh)).close()
+    r = invoke("sync", "--warehouse", str(wh), "--platform", "sendgird", "--dry-run")
+    assert r.exit_code == 1 and "unknown platform 'sendgird'" in r.output
+    with duckdb.connect(str(wh)) as con:  # nothing planned, nothing logged
+        assert con.execute("select count(*) from information_schema.schemata where schema_name = 'ops'").fetchone()[0] == 0
