@@ -61,3 +61,14 @@ def test_sync_keeps_exit_code_2_for_the_brake(tmp_path: Path) -> None:
     assert r.exit_code == 1 and "unknown platform 'sendgird'" in r.output
     with duckdb.connect(str(wh)) as con:  # nothing planned, nothing logged
         assert con.execute("select count(*) from information_schema.schemata where schema_name = 'ops'").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--days", "0"], "'--days'"),
+    (["--contacts", "-5"], "'--contacts'"),
+    (["--start", "2026-13-01"], "'2026-13-01' is not a date YYYY-MM-DD"),
+])
+def test_generate_rejects_impossible_arguments_before_writing(args: list[str], says: str, tmp_path: Path) -> None:
+    r = invoke("generate", "--out", str(tmp_path / "out"), *args)
+    assert r.exit_code == 2 and says in r.output
+    assert not (tmp_path / "out").exists()

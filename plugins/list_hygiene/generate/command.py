@@ -18,12 +18,20 @@ from . import generate
 from .model import FIRST_DROP
 
 
+def _iso_date(value: str) -> str:
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r} is not a date YYYY-MM-DD ({exc})") from None
+    return value
+
+
 def generate_command(
     out: Annotated[Path, typer.Option("--out", help="Landing folder to write DIR/<platform>/<entity>/ into.")],
-    contacts: Annotated[int, typer.Option("--contacts", help="Random contacts (scenario contacts come on top).")] = 300,
-    days: Annotated[int, typer.Option("--days", help="Days of events to write.")] = 115,
-    start: Annotated[str, typer.Option("--start", help="First day (YYYY-MM-DD); a later start = the next drop.")] = (
-        "2026-08-01"),
+    contacts: Annotated[int, typer.Option("--contacts", min=0, help="Random contacts (scenario contacts come on top).")] = 300,
+    days: Annotated[int, typer.Option("--days", min=1, help="Days of events to write.")] = 115,
+    start: Annotated[str, typer.Option("--start", callback=_iso_date,
+                                       help="First day (YYYY-MM-DD); a later start = the next drop.")] = "2026-08-01",
     seed: Annotated[int, typer.Option("--seed", help="Random seed; same arguments give the same bytes.")] = 7,
     full: Annotated[bool | None, typer.Option(
         "--full/--changed-only", help="CRM and audience snapshots with every record, or only the records changed "
