@@ -100,10 +100,22 @@ def summary(warehouse: ExistingWarehouseOpt = default_warehouse(),
         render_summary(s, console)
 
 
+def _quarter(value: str | None) -> str | None:
+    from .audit import parse_quarter
+
+    if value is not None:
+        try:
+            parse_quarter(value)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return value
+
+
 @app.command()
 def audit(
     warehouse: ExistingWarehouseOpt = default_warehouse(),
-    quarter: Annotated[str | None, typer.Option(help="YYYYQn; default: the quarter of the latest event")] = None,
+    quarter: Annotated[str | None, typer.Option(callback=_quarter,
+                                                help="YYYYQn; default: the quarter of the latest event")] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder; default: beside the warehouse")] = None,
 ) -> None:
     """Build the quarterly data-quality audit: a self-contained HTML report plus CSV/Parquet tables."""

@@ -72,3 +72,11 @@ def test_generate_rejects_impossible_arguments_before_writing(args: list[str], s
     r = invoke("generate", "--out", str(tmp_path / "out"), *args)
     assert r.exit_code == 2 and says in r.output
     assert not (tmp_path / "out").exists()
+
+
+def test_audit_rejects_a_quarter_it_cannot_read(tmp_path: Path) -> None:
+    wh = tmp_path / "wh.duckdb"
+    duckdb.connect(str(wh)).close()
+    r = invoke("audit", "--warehouse", str(wh), "--quarter", "2026-11", "--out", str(tmp_path / "out"))
+    assert r.exit_code == 2 and "expected YYYYQn" in r.output
+    assert not (tmp_path / "out").exists()
