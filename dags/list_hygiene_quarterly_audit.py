@@ -24,12 +24,13 @@ from airflow.sdk import Param, dag, get_current_context, task
 
 from list_hygiene.notify import task_failure_callback
 from list_hygiene.paths import default_warehouse
+from list_hygiene.quarters import QUARTER
 
 POOL = "list_hygiene_warehouse"
 
 
 def _quarter() -> str:
-    from list_hygiene.audit import previous_quarter
+    from list_hygiene.quarters import previous_quarter
 
     ctx = get_current_context()
     when = ctx.get("logical_date") or ctx.get("run_after") or datetime.now()
@@ -48,7 +49,8 @@ def _quarter() -> str:
                   "on_failure_callback": task_failure_callback},
     params={
         "warehouse": Param(str(default_warehouse()), type="string", description="DuckDB warehouse file"),
-        "quarter": Param("", type="string", description="YYYYQn; empty = the quarter that ended before this run"),
+        "quarter": Param("", type="string", pattern=f"^(?:{QUARTER})?$",
+                         description="YYYYQn; empty = the quarter that ended before this run"),
     },
 )
 def list_hygiene_quarterly_audit():

@@ -101,7 +101,7 @@ def summary(warehouse: ExistingWarehouseOpt = default_warehouse(),
 
 
 def _quarter(value: str | None) -> str | None:
-    from .audit import parse_quarter
+    from .quarters import parse_quarter
 
     if value is not None:
         try:

@@ -11,8 +11,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from list_hygiene.audit import build_audit, parse_quarter, previous_quarter
-from list_hygiene.audit.report import quarter_of
+from list_hygiene.audit import build_audit
+from list_hygiene.quarters import parse_quarter, previous_quarter, quarter_of
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -55,7 +55,7 @@ def test_detector_catches_console_errors(tmp_path: Path, shots: Path) -> None:
 
 def test_audit_report_and_dbt_docs_load_cleanly(gated_warehouse: Path, tmp_path: Path, shots: Path) -> None:
     from list_hygiene.audit import build_audit
-    from list_hygiene.audit.report import quarter_of
+    from list_hygiene.quarters import quarter_of
 
     with duckdb.connect(str(gated_warehouse), read_only=True) as con:
         latest = con.execute("select max(occurred_at) from marts.fct_email_events").fetchone()[0]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.conftest import REPO
 
 
@@ -26,6 +28,18 @@ def test_dags_import_without_errors_and_are_configured():
     order = [t.task_id for t in daily.tasks]
     assert order == ["ingest", "transform", "docs", "gate", "sync", "summary"]
     assert daily.get_task("sync").upstream_task_ids == {"gate"}
+    # a quarter the report could not read is refused when the run is triggered, not when a task fails
+    from airflow.sdk.definitions.param import ParamValidationError
+
+    from list_hygiene.quarters import parse_quarter
+
+    quarter = bag.dags["list_hygiene_quarterly_audit"].params.get_param("quarter")
+    for ok in ("", "2026Q3", "2026-q4"):
+        assert quarter.resolve(ok) == ok
+        assert ok == "" or parse_quarter(ok)
+    for bad in ("2026-11", "2026Q5", "Q3"):
+        with pytest.raises(ParamValidationError):
+            quarter.resolve(bad)
 
 
 def test_raw_assets_are_known_to_airflow_before_the_first_ingest(airflow_db):
