@@ -115,7 +115,8 @@ def list_hygiene_daily():
 
         s = collect_summary(_params()["warehouse"])
         render_summary(s)
-        return {"segments": s["segments"], "bounces_by_class": s["bounces_by_class"]}
+        return {"segments": s["segments"], "bounces_by_class": s["bounces_by_class"],
+                "unread_files": [f["path"] for f in s["unread_files"]]}
 
     landed = ingest.expand(platform=platforms())
     built = transform()

@@ -48,7 +48,8 @@ def ingest_step(data_dir: Path, warehouse: Path, platforms: list[str] | None = N
     with duckdb.connect(str(warehouse), config=duckdb_config()) as con:
         report = ingest(con, Path(data_dir), platforms)
         load_reference_tables(con)
-    payload = report.to_dict() | {"seconds": round(time.perf_counter() - started, 2), "data_dir": str(data_dir)}
+    payload = report.to_dict() | {"seconds": round(time.perf_counter() - started, 2),
+                                  "data_dir": str(Path(data_dir).resolve())}
     _record(warehouse, "ingest" if not platforms else f"ingest:{','.join(platforms)}", payload)
     return payload
 

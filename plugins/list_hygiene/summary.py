@@ -45,8 +45,13 @@ def collect_summary(warehouse: Path) -> dict[str, Any]:
                group by 1, 2 order by 3 desc""",
         )
         machine = _rows(con, "select sum(machine_opens_discarded) from marts.contact_health")
+    data_dirs = {v["data_dir"] for k, v in last.items() if k.startswith("ingest") and (v or {}).get("data_dir")}
+    from .ingest.loader import unread_files
+
+    unread = [f for d in sorted(data_dirs) for f in unread_files(Path(d))]
     return {
         "warehouse": str(warehouse),
+        "unread_files": unread,
         "sources": [
             {"source": s, "files": f, "rows": int(r or 0), "quarantined": int(q or 0), "failed_files": ff}
             for s, f, r, q, ff in sources
@@ -94,6 +99,14 @@ def render_summary(summary: dict[str, Any], console: Console | None = None) -> N
         for f in summary["segment_flows_last_run"]:
             t.add_row(f["from"], f["to"], str(f["contacts"]))
         console.print(t)
+    if summary.get("unread_files"):
+        unread = summary["unread_files"]
+        console.print(f"[bold yellow]{len(unread)} files in the landing folder that no connector reads "
+                      "(left there, not loaded):[/bold yellow]")
+        for f in unread[:20]:
+            console.print(f"  {f['path']}: {f['reason']}")
+        if len(unread) > 20:
+            console.print(f"  … and {len(unread) - 20} more (`list-hygiene summary --json`)")
     console.print(f"Machine opens discarded (not counted as engagement): {summary.get('machine_opens_discarded', 0)}")
     if summary.get("quarantine_by_file"):
         console.print("Quarantined rows per file (raw.quarantine has file, row, field and reason):")

@@ -37,6 +37,10 @@ def runs(airflow_db, tmp_path_factory, monkeypatch_module):
 
     data = tmp_path_factory.mktemp("data") / "samples"
     shutil.copytree(REPO / "data_samples", data)
+    # exports no connector reads: the DAG ingests each known platform on its own, so they must surface elsewhere
+    (data / "klaviyo" / "events").mkdir(parents=True)
+    (data / "klaviyo" / "events" / "events_2026-11.csv").write_text("Email,Metric\na@example.com,Bounced Email\n")
+    (data / "sendgrid" / "stray_export.csv").write_text("email,event\n")
     warehouse = tmp_path_factory.mktemp("wh") / "e2e.duckdb"
     dag = DagBag(dag_folder=str(REPO / "dags")).dags["list_hygiene_daily"]
     with SendGridEmulator(api_key=API_KEY) as sendgrid:
@@ -163,6 +167,21 @@ def test_dbt_unit_tests_pass_on_the_built_warehouse(runs):
     assert len(units) >= 30
     assert [n for n in units if n["status"] != "pass"] == []
 
+
+
+def test_files_no_connector_reads_are_listed_in_the_summary(runs):
+    from typer.testing import CliRunner
+
+    from list_hygiene.cli import app
+    from list_hygiene.summary import collect_summary
+
+    assert collect_summary(runs["warehouse"])["unread_files"] == [
+        {"path": "klaviyo/events/events_2026-11.csv", "reason": "no connector for klaviyo/events"},
+        {"path": "sendgrid/stray_export.csv", "reason": "not in an entity folder"},
+    ]
+    out = CliRunner().invoke(app, ["summary", "--warehouse", str(runs["warehouse"])]).output
+    assert "2 files in the landing folder that no connector reads" in out
+    assert "klaviyo/events/events_2026-11.csv: no connector for klaviyo/events" in out
 
 
 def test_summary_command_piped_prints_values_and_alerts_whole(runs):

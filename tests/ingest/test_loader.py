@@ -216,6 +216,30 @@ def test_unknown_platform_folder_is_reported_not_loaded(tmp_path, con):
     assert f.status == "no_connector"
 
 
+def test_a_file_straight_under_a_platform_folder_is_reported_as_misplaced(tmp_path, con):
+    data = tmp_path / "data"
+    write(data, "sendgrid/events.csv", "email,event\na@example.com,bounce\n")
+    write(data, "sendgrid/README.md", "notes\n")
+    [f] = ingest(con, data).files
+    assert (f.path, f.status) == ("sendgrid/events.csv", "no_connector")
+    assert f.error == "not in an entity folder: expected sendgrid/<entity>/events.csv"
+
+
+
+def test_unread_files_lists_what_no_connector_reads(tmp_path):
+    from list_hygiene.ingest.loader import unread_files
+
+    data = tmp_path / "data"
+    write(data, "sendgrid/events/a.csv", "email\n")
+    write(data, "sendgrid/loose.csv", "email\n")
+    write(data, "acme/widgets/x.csv", "a\n")
+    write(data, "acme/README.md", "notes\n")
+    write(data, "README.md", "notes\n")
+    assert unread_files(data) == [{"path": "acme/widgets/x.csv", "reason": "no connector for acme/widgets"},
+                                  {"path": "sendgrid/loose.csv", "reason": "not in an entity folder"}]
+    assert unread_files(tmp_path / "missing") == []
+
+
 @pytest.mark.parametrize("on_before", [True, False])
 def test_cyclic_gc_is_off_while_a_file_is_read_and_as_before_after(tmp_path, con, on_before):
     """read_file turns Python's cyclic garbage collector off while it reads (the readers' many short-lived

@@ -157,15 +157,31 @@ def sha256_of(path: Path, newlines: list[int] | None = None) -> str:
 
 
 def discover(data_dir: Path, platforms: Iterable[str] | None = None) -> Iterator[tuple[Path, str, str]]:
-    """Files under DATA/<platform>/<entity>/, in a stable order."""
+    """Files under DATA/<platform>/<entity>/, in a stable order. A file straight under DATA/<platform>/ comes
+    with entity "" (reported as misplaced, not skipped in silence)."""
     wanted = set(platforms) if platforms else None
     for pdir in sorted(p for p in data_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
         if wanted is not None and pdir.name not in wanted:
             continue
+        for f in sorted(pdir.iterdir()):
+            if f.is_file() and not f.name.startswith(".") and f.name.lower() != "readme.md":
+                yield f, pdir.name, ""
         for edir in sorted(e for e in pdir.iterdir() if e.is_dir() and not e.name.startswith(".")):
             for f in sorted(edir.rglob("*")):
                 if f.is_file() and not f.name.startswith(".") and f.name.lower() != "readme.md":
                     yield f, pdir.name, edir.name
+
+
+def unread_files(data_dir: Path) -> list[dict[str, str]]:
+    """Files in the landing folder that no connector reads: an unsupported platform or entity folder, or a file
+    straight under a platform folder. They stay where they are, unloaded; the run summary lists them (the daily
+    DAG ingests each known platform on its own and would never look at, say, DATA/klaviyo/)."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        return []
+    return [{"path": path.relative_to(data_dir).as_posix(),
+             "reason": f"no connector for {platform}/{entity}" if entity else "not in an entity folder"}
+            for path, platform, entity in discover(data_dir) if (platform, entity) not in SPECS]
 
 
 class _Sink:
@@ -657,7 +673,9 @@ def plan_file(con: duckdb.DuckDBPyConnection, path: Path, data_dir: Path, platfo
     `hash_file` result, if already computed."""
     rel = path.relative_to(data_dir).as_posix()
     if (platform, entity) not in SPECS:
-        return FileResult(rel, platform, entity, "no_connector", error=f"no connector for {platform}/{entity}")
+        return FileResult(rel, platform, entity, "no_connector",
+                          error=f"no connector for {platform}/{entity}" if entity else
+                          f"not in an entity folder: expected {platform}/<entity>/{path.name}")
     same = _unchanged(landed, rel, platform, entity, path) if hashed is None else None
     if same is not None:
         return seen_result(rel, platform, entity, (rel, same))
