@@ -21,6 +21,18 @@ def _logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 
+def _require_schema(warehouse: Path, schema: str, problem: str) -> None:
+    """A step run out of order gets one line saying which step comes first (exit 2), not dbt's errors per model."""
+    import duckdb
+
+    if warehouse.is_file():
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            if con.execute("select count(*) from information_schema.tables where table_schema = ?", [schema]).fetchone()[0]:
+                return
+    console.print(f"[red]{warehouse} {problem}[/red]")
+    raise typer.Exit(2)
+
+
 @app.command()
 def run(
     data: DataOpt = default_data_dir(),
@@ -63,22 +75,22 @@ def build(warehouse: WarehouseOpt = default_warehouse(),
     """dbt build (seeds, models and, unless --no-unit-tests, dbt unit tests)."""
     from .pipeline import transform_step
 
-    console.print(transform_step(warehouse, full_refresh=full_refresh, unit_tests=unit_tests))
+    _require_schema(warehouse, "raw", "has no raw tables yet: run `list-hygiene ingest` (or `run`) first")
+
+    result = transform_step(warehouse, full_refresh=full_refresh, unit_tests=unit_tests)
+    console.print(f"built {result['models']} models ({result['nodes']} nodes, {result['unit_tests']} unit tests) "
+                  f"in {result['seconds']} s; slowest:")
+    for n in result["node_seconds"][:5]:
+        console.print(f"  {n['seconds']:>7.2f} s  {n['type']} {n['node']} ({n['status']})")
 
 
 @app.command()
 def gate(warehouse: ExistingWarehouseOpt = default_warehouse()) -> None:
     """Run the quality gate; exit code 1 when a blocking check fails."""
-    import duckdb
-
     from .pipeline import gate_step, new_run_id
     from .quality import GateFailed
 
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        built = con.execute("select count(*) from information_schema.tables where table_schema = 'marts'").fetchone()[0]
-    if not built:
-        console.print(f"[red]{warehouse} has no dbt models yet: run `list-hygiene build` (or `run`) first[/red]")
-        raise typer.Exit(2)
+    _require_schema(warehouse, "marts", "has no dbt models yet: run `list-hygiene build` (or `run`) first")
     try:
         result = gate_step(warehouse, new_run_id())
     except GateFailed as exc:

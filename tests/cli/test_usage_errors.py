@@ -52,6 +52,12 @@ def test_gate_on_a_warehouse_without_models_says_build_first(tmp_path: Path) -> 
     assert r.exit_code == 2 and "has no dbt models yet: run `list-hygiene build`" in r.output
 
 
+def test_build_before_ingest_says_ingest_first(tmp_path: Path) -> None:
+    r = invoke("build", "--warehouse", str(tmp_path / "wh.duckdb"), "--no-unit-tests")
+    assert r.exit_code == 2 and "has no raw tables yet: run `list-hygiene ingest`" in r.output
+    assert not (tmp_path / "wh.duckdb").exists()
+
+
 def test_sync_keeps_exit_code_2_for_the_brake(tmp_path: Path) -> None:
     r = invoke("sync", "--warehouse", str(tmp_path / "none.duckdb"))
     assert r.exit_code == 1 and "no warehouse at" in r.output
