@@ -17,6 +17,7 @@ app = typer.Typer(help="Keep email marketing lists healthy: ingest → dbt → q
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
 console = console_for_output()
 
+
 def _logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 

@@ -10,6 +10,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from .ingest.loader import unread_files
 from .output_console import console_for_output
 from .paths import duckdb_config, output_dir_for
 
@@ -46,8 +47,6 @@ def collect_summary(warehouse: Path) -> dict[str, Any]:
         )
         machine = _rows(con, "select sum(machine_opens_discarded) from marts.contact_health")
     data_dirs = {v["data_dir"] for k, v in last.items() if k.startswith("ingest") and (v or {}).get("data_dir")}
-    from .ingest.loader import unread_files
-
     unread = [f for d in sorted(data_dirs) for f in unread_files(Path(d))]
     return {
         "warehouse": str(warehouse),

@@ -177,7 +177,7 @@ def test_files_no_connector_reads_are_listed_in_the_summary(runs):
 
     assert collect_summary(runs["warehouse"])["unread_files"] == [
         {"path": "klaviyo/events/events_2026-11.csv", "reason": "no connector for klaviyo/events"},
-        {"path": "sendgrid/stray_export.csv", "reason": "not in an entity folder"},
+        {"path": "sendgrid/stray_export.csv", "reason": "not in an entity folder (expected sendgrid/<entity>/<file>)"},
     ]
     out = CliRunner().invoke(app, ["summary", "--warehouse", str(runs["warehouse"])]).output
     assert "2 files in the landing folder that no connector reads" in out

@@ -222,7 +222,7 @@ def test_a_file_straight_under_a_platform_folder_is_reported_as_misplaced(tmp_pa
     write(data, "sendgrid/README.md", "notes\n")
     [f] = ingest(con, data).files
     assert (f.path, f.status) == ("sendgrid/events.csv", "no_connector")
-    assert f.error == "not in an entity folder: expected sendgrid/<entity>/events.csv"
+    assert f.error == "not in an entity folder (expected sendgrid/<entity>/<file>)"
 
 
 
@@ -236,7 +236,8 @@ def test_unread_files_lists_what_no_connector_reads(tmp_path):
     write(data, "acme/README.md", "notes\n")
     write(data, "README.md", "notes\n")
     assert unread_files(data) == [{"path": "acme/widgets/x.csv", "reason": "no connector for acme/widgets"},
-                                  {"path": "sendgrid/loose.csv", "reason": "not in an entity folder"}]
+                                  {"path": "sendgrid/loose.csv",
+                                   "reason": "not in an entity folder (expected sendgrid/<entity>/<file>)"}]
     assert unread_files(tmp_path / "missing") == []
 
 

@@ -179,9 +179,13 @@ def unread_files(data_dir: Path) -> list[dict[str, str]]:
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         return []
-    return [{"path": path.relative_to(data_dir).as_posix(),
-             "reason": f"no connector for {platform}/{entity}" if entity else "not in an entity folder"}
+    return [{"path": path.relative_to(data_dir).as_posix(), "reason": no_connector_reason(platform, entity)}
             for path, platform, entity in discover(data_dir) if (platform, entity) not in SPECS]
+
+
+def no_connector_reason(platform: str, entity: str) -> str:
+    return (f"no connector for {platform}/{entity}" if entity
+            else f"not in an entity folder (expected {platform}/<entity>/<file>)")
 
 
 class _Sink:
@@ -673,9 +677,7 @@ def plan_file(con: duckdb.DuckDBPyConnection, path: Path, data_dir: Path, platfo
     `hash_file` result, if already computed."""
     rel = path.relative_to(data_dir).as_posix()
     if (platform, entity) not in SPECS:
-        return FileResult(rel, platform, entity, "no_connector",
-                          error=f"no connector for {platform}/{entity}" if entity else
-                          f"not in an entity folder: expected {platform}/<entity>/{path.name}")
+        return FileResult(rel, platform, entity, "no_connector", error=no_connector_reason(platform, entity))
     same = _unchanged(landed, rel, platform, entity, path) if hashed is None else None
     if same is not None:
         return seen_result(rel, platform, entity, (rel, same))
