@@ -45,10 +45,20 @@ def run(
 ) -> None:
     """Run the whole pipeline once: ingest, dbt build, gate, sync plan (or sync with --sync)."""
     from .pipeline import run_pipeline
+    from .quality import GateFailed
     from .summary import collect_summary, render_summary
+    from .sync import SyncBrakeTripped, SyncFailed
 
     _logging(verbose)
-    result = run_pipeline(data, warehouse, apply_sync=sync, approve=approve, docs=docs)
+    try:
+        result = run_pipeline(data, warehouse, apply_sync=sync, approve=approve, docs=docs)
+    except (GateFailed, SyncBrakeTripped, SyncFailed) as exc:  # the summary says what ran and what was found
+        render_summary(collect_summary(warehouse), console)
+        if isinstance(exc, GateFailed):
+            console.print("[bold red]stopped by the quality gate (the failing checks are above): nothing was synced[/bold red]")
+        else:
+            console.print(f"[bold red]{exc}[/bold red]")
+        raise typer.Exit(2 if isinstance(exc, SyncBrakeTripped) else 1) from None
     render_summary(collect_summary(warehouse), console)
     console.print(f"timings (s): {json.dumps(result['timings'])}")
 

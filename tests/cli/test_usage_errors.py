@@ -86,3 +86,30 @@ def test_audit_rejects_a_quarter_it_cannot_read(tmp_path: Path) -> None:
     r = invoke("audit", "--warehouse", str(wh), "--quarter", "2026-11", "--out", str(tmp_path / "out"))
     assert r.exit_code == 2 and "expected YYYYQn" in r.output
     assert not (tmp_path / "out").exists()
+
+
+def test_run_stopped_by_the_gate_prints_the_summary_and_exits_1(tmp_path: Path, monkeypatch) -> None:
+    from list_hygiene import pipeline
+    from list_hygiene.quality import GateFailed
+    from list_hygiene.sync import SyncBrakeTripped
+
+    wh = tmp_path / "wh.duckdb"
+    duckdb.connect(str(wh)).close()
+
+    def gate_fails(data_dir, warehouse, **_):
+        pipeline._record(warehouse, "gate", {"passed": False, "checks": 3,
+                                             "error": "keys_contacts: 2 null email_normalized (threshold 0)"})
+        raise GateFailed("keys_contacts failed")
+
+    monkeypatch.setattr(pipeline, "run_pipeline", gate_fails)
+    r = invoke("run", "--data", str(tmp_path), "--warehouse", str(wh))
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert "Quality gate: FAILED (3 checks)" in r.output and "2 null email_normalized" in r.output
+    assert "stopped by the quality gate" in r.output and "nothing was synced" in r.output
+
+    def brake(data_dir, warehouse, **_):
+        raise SyncBrakeTripped({"sendgrid": (900, 50)})
+
+    monkeypatch.setattr(pipeline, "run_pipeline", brake)
+    r = invoke("run", "--data", str(tmp_path), "--warehouse", str(wh), "--sync")
+    assert r.exit_code == 2 and "sendgrid: 900 planned changes > limit 50" in r.output
