@@ -50,16 +50,17 @@ def run(
     from .sync import SyncBrakeTripped, SyncFailed
 
     _logging(verbose)
+    stopped: Exception | None = None
     try:
         result = run_pipeline(data, warehouse, apply_sync=sync, approve=approve, docs=docs)
     except (GateFailed, SyncBrakeTripped, SyncFailed) as exc:  # the summary says what ran and what was found
-        render_summary(collect_summary(warehouse), console)
-        if isinstance(exc, GateFailed):
-            console.print("[bold red]stopped by the quality gate (the failing checks are above): nothing was synced[/bold red]")
-        else:
-            console.print(f"[bold red]{exc}[/bold red]")
-        raise typer.Exit(2 if isinstance(exc, SyncBrakeTripped) else 1) from None
+        stopped = exc
     render_summary(collect_summary(warehouse), console)
+    if stopped is not None:
+        why = ("stopped by the quality gate (the failing checks are above): nothing was synced"
+               if isinstance(stopped, GateFailed) else str(stopped))
+        console.print(f"[bold red]{why}[/bold red]")
+        raise typer.Exit(2 if isinstance(stopped, SyncBrakeTripped) else 1)
     console.print(f"timings (s): {json.dumps(result['timings'])}")
 
 

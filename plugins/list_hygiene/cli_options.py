@@ -17,17 +17,15 @@ ExistingWarehouseOpt = Annotated[Path, typer.Option(
 
 
 def known_platforms(values: list[str] | None) -> list[str] | None:
-    """Typer callback: platform names as the ingest specs spell them; an unknown one is a usage error."""
+    """Typer callback: `ingest.specs.checked_platforms` as a usage error naming the option."""
     if not values:
         return values
-    from .ingest.specs import platforms
+    from .ingest.specs import checked_platforms
 
-    known = platforms()
-    names = [v.strip().lower() for v in values]
-    unknown = [v for v, n in zip(values, names, strict=True) if n not in known]
-    if unknown:
-        raise typer.BadParameter(f"unknown platform {', '.join(map(repr, unknown))}; known: {', '.join(known)}")
-    return names
+    try:
+        return checked_platforms(values)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 PlatformsOpt = Annotated[list[str] | None, typer.Option("--platform", callback=known_platforms,

@@ -216,6 +216,14 @@ def test_unknown_platform_folder_is_reported_not_loaded(tmp_path, con):
     assert f.status == "no_connector"
 
 
+def test_an_unknown_platform_name_is_an_error_not_an_empty_load(tmp_path, con):
+    data = tmp_path / "data"
+    write(data, "sendgrid/events/a.csv", "email\n")
+    with pytest.raises(ValueError, match=r"unknown platform 'sendgird'; known: .*sendgrid"):
+        ingest(con, data, ["sendgird"])
+    assert [f.path for f in ingest(con, data, [" SendGrid"]).files] == ["sendgrid/events/a.csv"]
+
+
 def test_a_file_straight_under_a_platform_folder_is_reported_as_misplaced(tmp_path, con):
     data = tmp_path / "data"
     write(data, "sendgrid/events.csv", "email,event\na@example.com,bounce\n")

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from . import fast_path, json_decode, json_stream
 from .emails import normalize_email
-from .specs import EMAIL_NORMALIZED, EMAIL_PROBLEM, SPECS, TEXT, SourceSpec
+from .specs import EMAIL_NORMALIZED, EMAIL_PROBLEM, SPECS, TEXT, SourceSpec, checked_platforms
 from .validate import RowProblem, check_value, has_invalid_utf8, latest_plausible
 
 log = logging.getLogger(__name__)
@@ -904,6 +904,7 @@ def ingest(
     data_dir = Path(data_dir).resolve()
     if not data_dir.is_dir():
         raise FileNotFoundError(f"data folder not found: {data_dir}")
+    platforms = checked_platforms(platforms) if platforms else None
     loaded_at = loaded_at or datetime.now(UTC).replace(tzinfo=None)
     ensure_raw_schema(con)
     from . import workers  # it imports this module

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -1012,3 +1012,14 @@ SPECS: dict[tuple[str, str], SourceSpec] = {
 
 def platforms() -> list[str]:
     return sorted({p for p, _ in SPECS})
+
+
+def checked_platforms(names: Iterable[str]) -> list[str]:
+    """Platform names as the specs spell them (trimmed, lower case); an unknown one is an error, not a filter that
+    silently matches nothing."""
+    known = platforms()
+    given = list(names)
+    unknown = [n for n in given if n.strip().lower() not in known]
+    if unknown:
+        raise ValueError(f"unknown platform {', '.join(map(repr, unknown))}; known: {', '.join(known)}")
+    return [n.strip().lower() for n in given]
