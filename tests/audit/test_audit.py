@@ -67,16 +67,24 @@ def test_missing_ops_tables_are_noted_not_zero(audit_html: Path) -> None:
     assert not (audit_html.parent / "tables" / "sync_changes.csv").exists()
 
 
-def test_synced_changes_are_counted_per_platform_within_the_quarter(gated_warehouse: Path, tmp_path: Path) -> None:
-    """A warehouse the sync has written to (ops.sync_log has an "at" column: a reserved word in DuckDB)."""
+@pytest.fixture
+def warehouse_copy(gated_warehouse: Path, tmp_path: Path) -> Path:
+    """The session's gated sample warehouse, copied for a test that writes to it."""
     import shutil
+
+    wh = tmp_path / "wh.duckdb"
+    shutil.copy2(gated_warehouse, wh)
+    return wh
+
+
+def test_synced_changes_are_counted_per_platform_within_the_quarter(warehouse_copy: Path, tmp_path: Path) -> None:
+    """A warehouse the sync has written to (ops.sync_log has an "at" column: a reserved word in DuckDB)."""
     from datetime import datetime
 
     from list_hygiene.sync.base import RowResult
     from list_hygiene.sync.ledger import Ledger
 
-    wh = tmp_path / "wh.duckdb"
-    shutil.copy2(gated_warehouse, wh)
+    wh = warehouse_copy
     with duckdb.connect(str(wh)) as con:
         latest = con.execute("select max(occurred_at) from marts.fct_email_events").fetchone()[0]
         quarter = quarter_of(latest.date())
@@ -94,13 +102,10 @@ def test_synced_changes_are_counted_per_platform_within_the_quarter(gated_wareho
     assert "ops.sync_log not in the warehouse yet" not in html.read_text()
 
 
-def test_a_quarter_without_synced_changes_shows_the_plan_and_why(gated_warehouse: Path, tmp_path: Path) -> None:
-    import shutil
-
+def test_a_quarter_without_synced_changes_shows_the_plan_and_why(warehouse_copy: Path, tmp_path: Path) -> None:
     from list_hygiene.sync.ledger import Ledger
 
-    wh = tmp_path / "wh.duckdb"
-    shutil.copy2(gated_warehouse, wh)
+    wh = warehouse_copy
     with duckdb.connect(str(wh)) as con:
         ledger = Ledger(con, "run-9")  # creates the ops tables; nothing written to a platform
         ledger.write_plan("sendgrid", "", [("add", f"a{i}@example.com", "hard_bounce", None) for i in range(4)])
@@ -115,14 +120,11 @@ def test_a_quarter_without_synced_changes_shows_the_plan_and_why(gated_warehouse
 
 
 @pytest.mark.e2e
-def test_audit_dag_runs_end_to_end(airflow_db, gated_warehouse: Path, tmp_path: Path) -> None:
+def test_audit_dag_runs_end_to_end(airflow_db, warehouse_copy: Path, tmp_path: Path) -> None:
     """dag.test() on a copy of the sample warehouse: quality snapshot, report, tables."""
-    import shutil
-
     from airflow.dag_processing.dagbag import DagBag
 
-    wh = tmp_path / "wh.duckdb"
-    shutil.copy2(gated_warehouse, wh)
+    wh = warehouse_copy
     bag = DagBag(dag_folder=str(REPO / "dags"))
     assert not bag.import_errors, bag.import_errors
     dag = bag.dags["list_hygiene_quarterly_audit"]

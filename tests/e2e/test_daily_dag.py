@@ -168,7 +168,6 @@ def test_dbt_unit_tests_pass_on_the_built_warehouse(runs):
     assert [n for n in units if n["status"] != "pass"] == []
 
 
-
 def test_files_no_connector_reads_are_listed_in_the_summary(runs):
     from typer.testing import CliRunner
 
