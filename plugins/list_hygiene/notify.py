@@ -101,7 +101,7 @@ def alert_text(alerts: list[dict[str, Any]], run_id: str) -> str:
     lines = [
         f"{a['level'].upper()} {a['platform']} campaign {a['campaign_id']}"
         + (f" list {a['list_id']}" if a.get("list_id") else "")
-        + f": {a['metric']} {a['value']:.2%} > {a['threshold']:.2%} over {a['sends']} sends"
+        + f": {a['metric']} {a['value']:.2%} > {a['threshold']:.2%} over {a['messages']} messages"
         for a in alerts[:20]
     ]
     more = f"\n... and {len(alerts) - 20} more" if len(alerts) > 20 else ""

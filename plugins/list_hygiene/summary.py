@@ -123,7 +123,7 @@ def render_summary(summary: dict[str, Any], console: Console | None = None) -> N
         for a in gate.get("alerts", [])[:10]:
             console.print(
                 f"  [bold yellow]ALERT {a['level']}[/bold yellow] {a['platform']} campaign {a['campaign_id']}: "
-                f"{a['metric']} {a['value']:.2%} > {a['threshold']:.2%} ({a['sends']} sends) — reported, sync not blocked"
+                f"{a['metric']} {a['value']:.2%} > {a['threshold']:.2%} ({a['messages']} messages) — reported, sync not blocked"
             )
     else:
         console.print("Quality gate: not run")

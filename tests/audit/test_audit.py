@@ -58,7 +58,33 @@ def test_tables_exported_as_csv_and_parquet(audit_html: Path) -> None:
         assert list(csv.columns) == list(pq.columns) and len(csv) == len(pq), name
     assert (tables / "manifest.json").exists()
     rates = pd.read_parquet(tables / "bounce_rates_by_platform.parquet")
-    assert {"platform", "sends", "hard_rate", "soft_rate", "block_rate", "complaints_rate"} <= set(rates.columns)
+    assert {"platform", "messages", "hard_rate", "soft_rate", "block_rate", "complaints_rate"} <= set(rates.columns)
+
+
+def test_rates_are_over_messages_where_a_platform_reports_no_send(audit_html: Path, gated_warehouse: Path) -> None:
+    """Postmark (no send event) gets rates over deliveries + bounces; Zoho (neither) gets none, and its
+    failures are not counted into a cross-platform rate over messages it has none of."""
+    tables = audit_html.parent / "tables"
+    rates = pd.read_parquet(tables / "bounce_rates_by_platform.parquet")
+    postmark, zoho = rates[rates["platform"] == "postmark"], rates[rates["platform"] == "zoho"]
+    assert postmark.loc[postmark["messages"] > 0, "hard_rate"].notna().all()
+    assert (zoho["messages"] == 0).all() and zoho["hard_rate"].isna().all() and zoho["hard"].sum() > 0
+    with duckdb.connect(str(gated_warehouse), read_only=True) as con:
+        latest = con.execute("select max(occurred_at) from marts.fct_email_events").fetchone()[0]
+        start, end = parse_quarter(quarter_of(latest.date()))
+        quarter_events = con.execute(
+            """select count(*) filter (where event_type = 'delivered'
+                                       or (event_type = 'bounce' and bounce_class in ('hard', 'soft', 'block')))
+               from marts.fct_email_events where platform = 'postmark' and occurred_at >= ? and occurred_at < ?""",
+            [start, end]).fetchone()[0]
+    assert postmark["messages"].sum() == quarter_events > 0
+    over = pd.read_parquet(tables / "campaigns_over_threshold.parquet")
+    assert "postmark" in set(over["platform"]) and "zoho" not in set(over["platform"])
+    providers = pd.read_parquet(tables / "rates_by_provider.parquet")
+    per_platform = rates.groupby("platform")["messages"].sum()
+    counted = rates[rates["platform"].isin(per_platform[per_platform > 0].index)]
+    assert providers["messages"].sum() == counted["messages"].sum()
+    assert providers["hard"].sum() == counted["hard"].sum()  # Zoho's and raw messages' hard bounces left out
 
 
 def test_missing_ops_tables_are_noted_not_zero(audit_html: Path) -> None:

@@ -319,6 +319,47 @@ def test_deliverability_alerts_never_block(wh: Path, monkeypatch: pytest.MonkeyP
             report.alerts)
 
 
+@pytest.mark.parametrize("source", ["campaign_deliverability", "fct_email_events"])
+def test_alerts_are_over_messages_where_a_platform_reports_no_send(wh: Path, source: str) -> None:
+    """Postmark reports no send event: its campaigns are judged over deliveries + bounces (seed send_count_basis),
+    from the mart or, without it, from the events. Zoho reports neither: never judged, even with every line at 0."""
+    lines = {**KNOBS, "hard_bounce_rate_warn": 0.0, "hard_bounce_rate_max": 0.0, "complaint_rate_warn": 0.0,
+             "complaint_rate_max": 0.0}
+    with duckdb.connect(str(wh)) as con:
+        expected = {c: (m, h) for c, m, h in con.execute(
+            """select campaign_id, deliveries + hard_bounces + soft_bounces + block_bounces, hard_bounces
+               from marts.campaign_deliverability where platform = 'postmark' and hard_bounces > 0""").fetchall()}
+        assert expected, "the samples have Postmark hard bounces"
+        assert con.execute("""select count(*) from marts.campaign_deliverability
+                              where platform = 'zoho' and hard_bounces > 0""").fetchone()[0] > 0
+        if source == "fct_email_events":
+            con.execute("drop table marts.campaign_deliverability")
+        alerts = gate.deliverability_alerts(con, lines)
+    hard = {a["campaign_id"]: a for a in alerts if a["platform"] == "postmark" and a["metric"] == "hard_bounce_rate"}
+    assert set(hard) == set(expected)
+    for campaign, (messages, hard_bounces) in expected.items():
+        assert hard[campaign]["messages"] == messages
+        assert hard[campaign]["value"] == round(hard_bounces / messages, 5)
+    assert not [a for a in alerts if a["platform"] in ("zoho", "mailbox")]
+
+
+def test_alert_table_of_an_older_version_keeps_its_rows(wh: Path) -> None:
+    """ops.deliverability_alerts made when the count was called `sends`: renamed to `messages`, rows kept."""
+    with duckdb.connect(str(wh)) as con:
+        con.execute("create schema if not exists ops")
+        con.execute("drop table if exists ops.deliverability_alerts")
+        con.execute("""create table ops.deliverability_alerts (run_id varchar, platform varchar, campaign_id varchar,
+                       list_id varchar, metric varchar, value double, threshold double, level varchar, sends bigint,
+                       alerted_at timestamp)""")
+        con.execute("insert into ops.deliverability_alerts values ('old', 'ses', 'c', null, 'complaint_rate', 0.01, "
+                    "0.003, 'critical', 100, timestamp '2026-01-01')")
+    report = run_gate(wh, "renamed", dbt_tests=False, freshness=False, notify=False)
+    assert report.alerts
+    with duckdb.connect(str(wh), read_only=True) as con:
+        rows = dict(con.execute("select run_id, sum(messages) from ops.deliverability_alerts group by 1").fetchall())
+    assert rows == {"old": 100, "renamed": sum(a["messages"] for a in report.alerts)}
+
+
 def test_missing_mart_is_skipped_not_passed(wh: Path) -> None:
     report = run_gate(wh, "skips", dbt_tests=False, freshness=False, notify=False)
     skipped = {r.suite: r.observed_value for r in report.skipped}

@@ -12,7 +12,7 @@ import pytest
 from list_hygiene import notify
 
 ALERT = {"platform": "ses", "campaign_id": "c1", "list_id": None, "metric": "complaint_rate", "value": 0.004,
-         "threshold": 0.003, "level": "critical", "sends": 1000}
+         "threshold": 0.003, "level": "critical", "messages": 1000}
 
 
 def test_webhook_url_forms() -> None:

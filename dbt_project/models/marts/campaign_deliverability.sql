@@ -9,7 +9,12 @@
     since this table took its events are recounted from all of them. Bounce classes are counted again for
     every campaign each run (int_bounces_classified is small; its rules may have changed), and a campaign
     whose bounce counts, name, series or step differ from the stored row is written again. A run with other
-    alert lines or machine-open vars than the rows here recounts every campaign (policy_vars). -#}
+    alert lines or machine-open vars, or another send_count_basis seed, than the rows here recounts every
+    campaign (policy_vars).
+
+    Rates are over `messages` (macros/message_count.sql): the sends, or for a platform that reports no send
+    (Postmark) its deliveries and hard, soft and block bounces; null, so no rate and no alert, where neither
+    can be counted (Zoho). -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -18,7 +23,9 @@
 ) }}
 
 {#- the machine-open vars too: they decide which opens count as human (int_engagement_events) -#}
-{%- set policy = lh_policy_vars(['hard_bounce_rate_max', 'hard_bounce_rate_warn', 'complaint_rate_max'] + lh_machine_open_vars()) %}
+{#- and what the rates are over (seed send_count_basis) -#}
+{%- set policy = lh_policy_vars(['hard_bounce_rate_max', 'hard_bounce_rate_warn', 'complaint_rate_max'] + lh_machine_open_vars())
+    ~ ';count_basis=' ~ lh_rows_digest([ref('send_count_basis')]) %}
 {%- set merge = is_incremental() and not lh_policy_changed(policy) %}
 {#- per campaign, over some events -#}
 {%- set event_counts -%}
@@ -38,6 +45,8 @@ classified as (select * from {{ ref('int_bounces_classified') }}),
 engagement as {{ lh_inline_cte() }} (select * from {{ ref('int_engagement_events') }}),
 
 campaigns as (select * from {{ ref('int_campaigns') }}),
+
+count_basis as (select * from {{ ref('send_count_basis') }}),
 
 {% if merge %}
 {%- set watermark = lh_loaded_watermark() %}
@@ -300,6 +309,33 @@ bounces as (
 
 ),
 
+-- the stored counts with this run's bounce classes and the messages the rates are over
+measured as (
+
+    select
+        c.*,
+        coalesce(b.hard_bounces, 0) as hard_bounces,
+        coalesce(b.soft_bounces, 0) as soft_bounces,
+        coalesce(b.block_bounces, 0) as block_bounces,
+        cb.count_basis
+    from summed as c
+    left join bounces as b
+        on c.platform = b.platform
+        and c.campaign_id = b.campaign_id
+    left join count_basis as cb
+        on c.platform = cb.platform
+
+),
+
+with_messages as (
+
+    select
+        *,
+        {{ lh_messages('count_basis', 'sends', 'deliveries', 'hard_bounces', 'soft_bounces', 'block_bounces') }} as messages
+    from measured
+
+),
+
 final as (
 
     select
@@ -309,33 +345,32 @@ final as (
         k.series_name,
         k.step_number,
         c.recipients,
+        c.count_basis,
+        c.messages,
         c.sends,
         c.deliveries,
-        coalesce(b.hard_bounces, 0) as hard_bounces,
-        coalesce(b.soft_bounces, 0) as soft_bounces,
-        coalesce(b.block_bounces, 0) as block_bounces,
+        c.hard_bounces,
+        c.soft_bounces,
+        c.block_bounces,
         c.complaints,
         c.unsubscribes,
         c.unique_human_openers,
         c.unique_clickers,
         c.machine_opens_discarded,
-        case when c.sends > 0 then cast(c.deliveries as double precision) / c.sends end as delivered_rate,
-        case when c.sends > 0 then cast(coalesce(b.hard_bounces, 0) as double precision) / c.sends end as hard_bounce_rate,
-        case when c.sends > 0 then cast(coalesce(b.soft_bounces, 0) as double precision) / c.sends end as soft_bounce_rate,
-        case when c.sends > 0 then cast(coalesce(b.block_bounces, 0) as double precision) / c.sends end as block_rate,
+        case when c.messages > 0 then cast(c.deliveries as double precision) / c.messages end as delivered_rate,
+        case when c.messages > 0 then cast(c.hard_bounces as double precision) / c.messages end as hard_bounce_rate,
+        case when c.messages > 0 then cast(c.soft_bounces as double precision) / c.messages end as soft_bounce_rate,
+        case when c.messages > 0 then cast(c.block_bounces as double precision) / c.messages end as block_rate,
         case when c.deliveries > 0 then cast(c.unique_human_openers as double precision) / c.deliveries end as human_open_rate,
         case when c.deliveries > 0 then cast(c.unique_clickers as double precision) / c.deliveries end as click_rate,
-        case when c.sends > 0 then cast(c.complaints as double precision) / c.sends end as complaint_rate,
-        case when c.sends > 0 then cast(c.unsubscribes as double precision) / c.sends end as unsubscribe_rate,
-        c.sends > 0 and cast(coalesce(b.hard_bounces, 0) as double precision) / c.sends > {{ var('hard_bounce_rate_max') }} as is_over_hard_bounce_ceiling,
-        c.sends > 0 and cast(coalesce(b.hard_bounces, 0) as double precision) / c.sends > {{ var('hard_bounce_rate_warn') }} as is_over_hard_bounce_target,
-        c.sends > 0 and cast(c.complaints as double precision) / c.sends > {{ var('complaint_rate_max') }} as is_over_complaint_ceiling,
+        case when c.messages > 0 then cast(c.complaints as double precision) / c.messages end as complaint_rate,
+        case when c.messages > 0 then cast(c.unsubscribes as double precision) / c.messages end as unsubscribe_rate,
+        coalesce(c.messages > 0 and cast(c.hard_bounces as double precision) / c.messages > {{ var('hard_bounce_rate_max') }}, false) as is_over_hard_bounce_ceiling,
+        coalesce(c.messages > 0 and cast(c.hard_bounces as double precision) / c.messages > {{ var('hard_bounce_rate_warn') }}, false) as is_over_hard_bounce_target,
+        coalesce(c.messages > 0 and cast(c.complaints as double precision) / c.messages > {{ var('complaint_rate_max') }}, false) as is_over_complaint_ceiling,
         c.loaded_at,
         '{{ policy }}' as policy_vars
-    from summed as c
-    left join bounces as b
-        on c.platform = b.platform
-        and c.campaign_id = b.campaign_id
+    from with_messages as c
     left join campaigns as k
         on c.platform = k.platform
         and c.campaign_id = k.campaign_id

@@ -3,7 +3,9 @@
     Incremental (`delete+insert` by day): a run recomputes, from all their events, the days that gained
     an event since the newest `loaded_at` here (late events included) and replaces those days' rows.
     `unique_key` is the day alone on purpose: every row of a recomputed day is replaced, so a day's rows
-    are always counted in one pass. -#}
+    are always counted in one pass. `policy_vars` holds digests of the seeds the rows depend on
+    (send_count_basis: what the rates are over; mailbox_providers; the bounce rules, which class each bounce
+    is in): when one changed, a run recomputes every day. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -11,13 +13,18 @@
     on_schema_change='fail'
 ) }}
 
+{%- set policy = 'seeds=' ~ lh_rows_digest([ref('send_count_basis'), ref('mailbox_providers')])
+    ~ ';bounce_rules=' ~ lh_bounce_rules_version() %}
+
 with
 
 all_events as {{ lh_inline_cte() }} (select * from {{ ref('fct_email_events') }}),
 
 providers as (select * from {{ ref('mailbox_providers') }} where match_type = 'domain'),
 
-{% if is_incremental() %}
+count_basis as (select * from {{ ref('send_count_basis') }}),
+
+{% if is_incremental() and not lh_policy_changed(policy) %}
 {%- set watermark = lh_loaded_watermark() %}
 {#- the earliest touched day as a constant: `occurred_at` at or after it is implied by the join below, and lets
     DuckDB skip the row groups of older events (zone maps) instead of reading all events and joining each
@@ -71,6 +78,18 @@ daily as (
 
 ),
 
+measured as (
+
+    select
+        d.*,
+        b.count_basis,
+        {{ lh_messages('b.count_basis', 'd.sends', 'd.deliveries', 'd.hard_bounces', 'd.soft_bounces', 'd.block_bounces') }} as messages
+    from daily as d
+    left join count_basis as b
+        on d.platform = b.platform
+
+),
+
 final as (
 
     select
@@ -78,6 +97,8 @@ final as (
         platform,
         email_domain,
         mailbox_provider,
+        count_basis,
+        messages,
         sends,
         deliveries,
         hard_bounces,
@@ -88,10 +109,11 @@ final as (
         human_opens,
         machine_opens,
         clicks,
-        case when sends > 0 then cast(hard_bounces as double precision) / sends end as hard_bounce_rate,
-        case when sends > 0 then cast(complaints as double precision) / sends end as complaint_rate,
-        loaded_at
-    from daily
+        case when messages > 0 then cast(hard_bounces as double precision) / messages end as hard_bounce_rate,
+        case when messages > 0 then cast(complaints as double precision) / messages end as complaint_rate,
+        loaded_at,
+        '{{ policy }}' as policy_vars
+    from measured
 
 )
 

@@ -4,7 +4,8 @@
     incremental; the latter classifies every bounce again when the rule seeds change), so a read always sees
     the current bounce rules, and the pipeline does not write
     every event a second time (at 1 M contacts, 21 M rows and about 50 s of each full build; docs/scaling.md
-    §1). The left join is on int_bounces_classified's unique event_key: it neither adds nor drops events. -#}
+    §1). The left joins are on int_bounces_classified's unique event_key and send_count_basis's unique
+    platform: they neither add nor drop events. -#}
 {{ config(materialized='view') }}
 
 with
@@ -16,6 +17,8 @@ events as (
 ),
 
 classified as (select * from {{ ref('int_bounces_classified') }}),
+
+count_basis as (select * from {{ ref('send_count_basis') }}),
 
 final as (
 
@@ -38,12 +41,15 @@ final as (
         c.bounce_class,
         coalesce(c.is_hard, false) as is_hard_bounce,
         e.is_machine_open,
+        {{ lh_counts_as_message('b.count_basis', 'e.event_type', 'c.bounce_class') }} as counts_as_message,
         e.source_file,
         e.source_row,
         e.loaded_at
     from events as e
     left join classified as c
         on e.event_key = c.event_key
+    left join count_basis as b
+        on e.platform = b.platform
 
 )
 

@@ -37,11 +37,11 @@ def list_size(df: pd.DataFrame) -> str | None:
 
 
 def rates_over_time(df: pd.DataFrame, metrics: list[str], title: str) -> str | None:
-    """One panel per platform; one line per metric (weekly rate, % of sends)."""
+    """One panel per platform; one line per metric (weekly rate, % of messages: dbt seed send_count_basis)."""
     if df is None or df.empty:
         return None
-    sends = df.groupby("platform")["sends"].sum()
-    platforms = sorted(sends[sends > 0].index)  # a platform that reports no sends has no rate to draw
+    messages = df.groupby("platform")["messages"].sum()
+    platforms = sorted(messages[messages > 0].index)  # a platform whose messages cannot be counted has no rate
     if not platforms:
         return None
     ncols = min(4, len(platforms))
@@ -49,7 +49,7 @@ def rates_over_time(df: pd.DataFrame, metrics: list[str], title: str) -> str | N
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 2.6 * nrows), sharey=True, squeeze=False)
     flat = [ax for row in axes for ax in row]
     for ax, platform in zip(flat, platforms, strict=False):
-        d = df[(df["platform"] == platform) & (df["sends"] > 0)]
+        d = df[(df["platform"] == platform) & (df["messages"] > 0)]
         for m in metrics:
             ax.plot(d["week_start"], d[f"{m}_rate"] * 100, marker="o", ms=3, label=m, color=COLOURS.get(m))
         ax.set_title(platform, fontsize=10)
@@ -58,7 +58,7 @@ def rates_over_time(df: pd.DataFrame, metrics: list[str], title: str) -> str | N
     for ax in flat[len(platforms):]:
         ax.axis("off")
     for row in axes:
-        row[0].set_ylabel("% of sends")
+        row[0].set_ylabel("% of messages")
     flat[0].legend(fontsize=7, title=title, title_fontsize=7)
     fig.tight_layout()
     return _png(fig)
@@ -74,7 +74,7 @@ def provider_bars(df: pd.DataFrame) -> str | None:
         vals = d[f"{m}_rate"].fillna(0) * 100
         ax.barh(d["mailbox_provider"], vals, left=left, label=m, color=COLOURS[m])
         left = left + vals
-    ax.set_xlabel("% of sends (stacked)")
+    ax.set_xlabel("% of messages (stacked)")
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3, axis="x")
     return _png(fig)

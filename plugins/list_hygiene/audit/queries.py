@@ -55,6 +55,17 @@ def _provider_join(have: set[str], domain_col: str) -> tuple[str, str]:
     return join, PROVIDER.format(d=domain_col)
 
 
+def _events(con, have) -> str:
+    """fct_email_events with `counts_as_message` (the event is a message in its platform's rate denominator, dbt
+    seed send_count_basis) and `rated` (its platform's messages can be counted, so its failures belong in a
+    rate). A warehouse not rebuilt since the seed existed: a message is a send event, every platform rated."""
+    if "counts_as_message" in columns(con, "marts.fct_email_events") and "seeds.send_count_basis" in have:
+        return """(select e.*, coalesce(b.count_basis, 'not_countable') <> 'not_countable' as rated
+                   from marts.fct_email_events as e
+                   left join seeds.send_count_basis as b on b.platform = e.platform)"""
+    return "(select *, event_type = 'send' as counts_as_message, true as rated from marts.fct_email_events)"
+
+
 def list_size(con, have, start: date, end: date) -> Section:
     if not {"marts.dim_contacts", "marts.suppression_list"} <= have:
         return Section("list_size", None, "needs marts.dim_contacts and marts.suppression_list")
@@ -87,20 +98,20 @@ def bounce_rates_by_platform(con, have, start, end) -> Section:
     if "marts.fct_email_events" not in have:
         return Section("bounce_rates_by_platform", None, "needs marts.fct_email_events")
     df = con.execute(
-        """select date_trunc('week', occurred_at)::date as week_start, platform,
-                  count(*) filter (where event_type = 'send') as sends,
+        f"""select date_trunc('week', occurred_at)::date as week_start, platform,
+                  count(*) filter (where counts_as_message) as messages,
                   count(*) filter (where event_type = 'bounce' and bounce_class = 'hard') as hard,
                   count(*) filter (where event_type in ('bounce', 'deferred') and bounce_class = 'soft') as soft,
                   count(*) filter (where event_type in ('bounce', 'dropped') and bounce_class = 'block') as block,
                   count(*) filter (where event_type = 'complaint') as complaints,
                   count(*) filter (where event_type = 'unsubscribe') as unsubscribes
-           from marts.fct_email_events
+           from {_events(con, have)}
            where occurred_at >= ? and occurred_at < ?
            group by all order by 1, 2""",
         [start, end],
     ).df()
     for c in ("hard", "soft", "block", "complaints", "unsubscribes"):
-        df[f"{c}_rate"] = (df[c] / df["sends"].where(df["sends"] > 0)).round(5)
+        df[f"{c}_rate"] = (df[c] / df["messages"].where(df["messages"] > 0)).round(5)
     return Section("bounce_rates_by_platform", df)
 
 
@@ -110,19 +121,21 @@ def rates_by_provider(con, have, start, end) -> Section:
     join, provider = _provider_join(have, "e.email_domain")
     df = con.execute(
         f"""select {provider} as mailbox_provider,
-                   count(*) filter (where event_type = 'send') as sends,
+                   count(*) filter (where counts_as_message) as messages,
                    count(*) filter (where event_type = 'bounce' and bounce_class = 'hard') as hard,
                    count(*) filter (where event_type in ('bounce', 'deferred') and bounce_class = 'soft') as soft,
                    count(*) filter (where event_type in ('bounce', 'dropped') and bounce_class = 'block') as block,
                    count(*) filter (where event_type = 'complaint') as complaints,
                    count(*) filter (where event_type = 'unsubscribe') as unsubscribes
-            from marts.fct_email_events e {join}
-            where occurred_at >= ? and occurred_at < ?
-            group by 1 order by sends desc""",
+            from {_events(con, have)} e {join}
+            where rated and occurred_at >= ? and occurred_at < ?
+            group by 1 order by messages desc""",
         [start, end],
     ).df()
     for c in ("hard", "soft", "block", "complaints", "unsubscribes"):
-        df[f"{c}_rate"] = (df[c] / df["sends"].where(df["sends"] > 0)).round(5)
+        df[f"{c}_rate"] = (df[c] / df["messages"].where(df["messages"] > 0)).round(5)
+    # a provider's rates mix platforms: the events of one whose messages cannot be counted (Zoho, raw bounce
+    # messages) would be failures over no messages, so they are left out here (they are in the other sections)
     return Section("rates_by_provider", df)
 
 
@@ -251,18 +264,21 @@ def failing_domains(con, have, start, end, limit: int = 15) -> Section:
     if "marts.fct_email_events" not in have:
         return Section("failing_domains", None, "needs marts.fct_email_events")
     df = con.execute(
-        """select email_domain,
-                  count(*) filter (where event_type = 'send') as sends,
+        f"""select email_domain,
+                  count(*) filter (where counts_as_message) as messages,
                   count(*) filter (where event_type = 'bounce' and bounce_class = 'hard') as hard,
                   count(*) filter (where event_type in ('bounce', 'dropped') and bounce_class = 'block') as block,
                   count(*) filter (where event_type = 'complaint') as complaints,
-                  count(distinct email) filter (where bounce_class in ('hard', 'block')) as addresses_failing
-           from marts.fct_email_events where occurred_at >= ? and occurred_at < ?
+                  count(distinct email) filter (where bounce_class in ('hard', 'block')) as addresses_failing,
+                  count(*) filter (where rated and bounce_class in ('hard', 'block')
+                                   and event_type in ('bounce', 'dropped')) as rated_failures
+           from {_events(con, have)} where occurred_at >= ? and occurred_at < ?
            group by 1 having hard + block + complaints > 0
            order by hard + block + complaints desc, email_domain limit ?""",
         [start, end, limit],
     ).df()
-    df["failure_rate"] = ((df["hard"] + df["block"]) / df["sends"].where(df["sends"] > 0)).round(5)
+    # over the messages of the platforms that count them: a Zoho or raw-message bounce is in hard/block, not the rate
+    df["failure_rate"] = (df.pop("rated_failures") / df["messages"].where(df["messages"] > 0)).round(5)
     return Section("failing_domains", df)
 
 
@@ -270,16 +286,16 @@ def campaigns_over_threshold(con, have, start, end, lines: dict) -> Section:
     if "marts.fct_email_events" not in have:
         return Section("campaigns_over_threshold", None, "needs marts.fct_email_events")
     df = con.execute(
-        """select platform, coalesce(campaign_id, '(none)') as campaign_id, min(occurred_at)::date as first_event,
-                  count(*) filter (where event_type = 'send') as sends,
+        f"""select platform, coalesce(campaign_id, '(none)') as campaign_id, min(occurred_at)::date as first_event,
+                  count(*) filter (where counts_as_message) as messages,
                   count(*) filter (where event_type = 'bounce' and bounce_class = 'hard') as hard_bounces,
                   count(*) filter (where event_type = 'complaint') as complaints
-           from marts.fct_email_events where occurred_at >= ? and occurred_at < ?
-           group by 1, 2 having sends > 0""",
+           from {_events(con, have)} where occurred_at >= ? and occurred_at < ?
+           group by 1, 2 having messages > 0""",
         [start, end],
     ).df()
-    df["hard_bounce_rate"] = (df["hard_bounces"] / df["sends"]).round(5)
-    df["complaint_rate"] = (df["complaints"] / df["sends"]).round(5)
+    df["hard_bounce_rate"] = (df["hard_bounces"] / df["messages"]).round(5)
+    df["complaint_rate"] = (df["complaints"] / df["messages"]).round(5)
 
     def level(rate: float, warn: float, maximum: float) -> str:
         return "critical" if rate > maximum else "warning" if rate > warn else ""

@@ -61,11 +61,12 @@ def _kpis(sections: dict[str, Section]) -> dict[str, Any]:
     b = sections["bounce_rates_by_platform"].frame
     k: dict[str, Any] = dict(sections["list_size"].extra)
     if b is not None and not b.empty:
-        sends = int(b["sends"].sum())
-        k.update(sends=sends,
-                 hard_bounce_rate=(b["hard"].sum() / sends) if sends else None,
-                 complaint_rate=(b["complaints"].sum() / sends) if sends else None,
-                 unsubscribe_rate=(b["unsubscribes"].sum() / sends) if sends else None)
+        b = b[b["messages"] > 0]  # a platform whose messages cannot be counted has failures over no messages
+        messages = int(b["messages"].sum())
+        k.update(messages=messages,
+                 hard_bounce_rate=(b["hard"].sum() / messages) if messages else None,
+                 complaint_rate=(b["complaints"].sum() / messages) if messages else None,
+                 unsubscribe_rate=(b["unsubscribes"].sum() / messages) if messages else None)
     q = sections["quality_history"].frame
     if q is not None and not q.empty:
         k.update(gate_runs=len(q), gate_runs_blocked=int((~q["passed"]).sum()))

@@ -531,40 +531,47 @@ FALLBACK_ALERT_QUERY = """
         platform,
         coalesce(campaign_id, '(none)') as campaign_id,
         null as list_id,
-        count(*) filter (where event_type = 'send') as sends,
+        count(*) filter (where {counted}) as messages,
         count(*) filter (where event_type = 'bounce' and bounce_class = 'hard') as hard_bounces,
         count(*) filter (where event_type = 'complaint') as complaints
     from marts.fct_email_events
     group by 1, 2
-    having count(*) filter (where event_type = 'send') > 0
+    having count(*) filter (where {counted}) > 0
 """
 
 
 def alert_query(con: duckdb.DuckDBPyConnection) -> str:
-    """marts.campaign_deliverability (issue 5) when it has landed, else the same figures from fct_email_events."""
+    """marts.campaign_deliverability (issue 5) when it has landed, else the same figures from fct_email_events.
+
+    Rates are over `messages` (dbt seed send_count_basis: the sends, or Postmark's deliveries and bounces); a
+    warehouse built before that column existed is read over its sends until its next build.
+    """
     if _table_exists(con, "marts.campaign_deliverability"):
         cols = _table_columns(con, "marts.campaign_deliverability")
-        if {"platform", "campaign_id", "sends", "hard_bounce_rate", "complaint_rate"} <= cols:
+        if {"platform", "campaign_id", "hard_bounces", "complaints"} <= cols and cols & {"messages", "sends"}:
             list_col = "list_id" if "list_id" in cols else "null"
+            messages = "messages" if "messages" in cols else "sends"
             return f"""
-                select platform, coalesce(campaign_id, '(none)') as campaign_id, {list_col} as list_id, sends,
-                       hard_bounce_rate * sends as hard_bounces, complaint_rate * sends as complaints
-                from marts.campaign_deliverability where sends > 0"""
-    return FALLBACK_ALERT_QUERY
+                select platform, coalesce(campaign_id, '(none)') as campaign_id, {list_col} as list_id,
+                       {messages} as messages, hard_bounces, complaints
+                from marts.campaign_deliverability where {messages} > 0"""
+    fct = _table_columns(con, "marts.fct_email_events")
+    counted = "counts_as_message" if "counts_as_message" in fct else "event_type = 'send'"
+    return FALLBACK_ALERT_QUERY.format(counted=counted)
 
 
 def deliverability_alerts(con: duckdb.DuckDBPyConnection, lines: dict[str, float]) -> list[dict[str, Any]]:
     """Campaigns (and lists) over the hard-bounce / complaint lines of POLICY rule 5 (never blocking)."""
     alerts = []
-    min_sends = int(lines.get("alert_min_sends", 1) or 1)
-    for platform, campaign, list_id, sends, hard, complaints in con.execute(alert_query(con)).fetchall():
-        if sends < min_sends:
+    min_messages = int(lines.get("alert_min_sends", 1) or 1)
+    for platform, campaign, list_id, messages, hard, complaints in con.execute(alert_query(con)).fetchall():
+        if messages < min_messages:
             continue
         for metric, count, warn, maximum in (
             ("hard_bounce_rate", hard, lines["hard_bounce_rate_warn"], lines["hard_bounce_rate_max"]),
             ("complaint_rate", complaints, lines["complaint_rate_warn"], lines["complaint_rate_max"]),
         ):
-            rate = float(count or 0) / sends
+            rate = float(count or 0) / messages
             if rate > warn:
                 alerts.append(
                     {
@@ -575,7 +582,7 @@ def deliverability_alerts(con: duckdb.DuckDBPyConnection, lines: dict[str, float
                         "value": round(rate, 5),
                         "threshold": maximum if rate > maximum else warn,
                         "level": "critical" if rate > maximum else "warning",
-                        "sends": int(sends),
+                        "messages": int(messages),
                     }
                 )
     return sorted(alerts, key=lambda a: (-a["value"], a["platform"], a["campaign_id"]))
@@ -592,9 +599,10 @@ RESULTS_DDL = """create table if not exists ops.quality_results (
 RUNS_DDL = """create table if not exists ops.quality_gate_runs (
     run_id varchar, started_at timestamp, finished_at timestamp, passed boolean, with_dbt_tests boolean)"""
 
+# `messages`: what the rate is over (dbt seed send_count_basis); tables made before it was named so call it `sends`
 ALERTS_DDL = """create table if not exists ops.deliverability_alerts (
     run_id varchar, platform varchar, campaign_id varchar, list_id varchar, metric varchar, value double,
-    threshold double, level varchar, sends bigint, alerted_at timestamp)"""
+    threshold double, level varchar, messages bigint, alerted_at timestamp)"""
 
 
 def store_results(
@@ -608,6 +616,8 @@ def store_results(
     con.execute("alter table ops.quality_results add column if not exists threshold varchar")
     con.execute(METRICS_DDL)
     con.execute(ALERTS_DDL)
+    if "sends" in _table_columns(con, "ops.deliverability_alerts"):
+        con.execute("alter table ops.deliverability_alerts rename column sends to messages")
     con.execute(RUNS_DDL)
     now = datetime.now(UTC).replace(tzinfo=None)
     con.execute("insert into ops.quality_gate_runs values (?,?,?,?,?)",
@@ -628,7 +638,7 @@ def store_results(
         con.executemany(
             "insert into ops.deliverability_alerts values (?,?,?,?,?,?,?,?,?,?)",
             [(report.run_id, a["platform"], a["campaign_id"], a.get("list_id"), a["metric"], a["value"],
-              a["threshold"], a["level"], a["sends"], now) for a in report.alerts],
+              a["threshold"], a["level"], a["messages"], now) for a in report.alerts],
         )
 
 
@@ -726,7 +736,7 @@ def run_gate(
     report.results.extend(gx_results)
     report.results.extend(
         CheckResult("deliverability", f"{a['metric']}:{a['platform']}:{a['campaign_id']}", False,
-                    f"{a['value']:.4%} over {a['sends']} sends", "alert", "deliverability",
+                    f"{a['value']:.4%} over {a['messages']} messages", "alert", "deliverability",
                     f"{a['level']} line {a['threshold']:.2%}")
         for a in report.alerts
     )
@@ -734,9 +744,9 @@ def run_gate(
         store_results(con, report, metrics, started_at=started_at, with_dbt_tests=dbt_tests)
     for a in report.alerts:
         log.warning(
-            "DELIVERABILITY %s: %s %s %s = %.2f%% (line %.2f%%) over %d sends — reported, sync not blocked",
+            "DELIVERABILITY %s: %s %s %s = %.2f%% (line %.2f%%) over %d messages — reported, sync not blocked",
             a["level"].upper(), a["platform"], a["campaign_id"], a["metric"], a["value"] * 100, a["threshold"] * 100,
-            a["sends"],
+            a["messages"],
         )
     for r in report.warnings:
         log.warning("quality warn %s", r.line())
