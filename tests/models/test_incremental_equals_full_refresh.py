@@ -148,6 +148,47 @@ def test_contact_activity_upgraded_in_place_is_computed_anew(tmp_path: Path) -> 
     assert got == want
 
 
+def test_deliverability_marts_upgraded_in_place_are_computed_anew(tmp_path: Path) -> None:
+    """campaign_deliverability and deliverability_daily gained `count_basis` and `messages` (rates over messages,
+    seed send_count_basis) and deliverability_daily `policy_vars`. A warehouse built before has none of them: the
+    next daily run adds them (on_schema_change sync_all_columns) instead of failing and recomputes every row,
+    stored rows it would otherwise have kept included, so both tables are the ones a full refresh builds."""
+    kw = {"contacts": 120, "seed": 4, "malformed": False}
+    generate(tmp_path / "d1", start=dt.date(2026, 8, 1), days=10, **kw)
+    generate(tmp_path / "d2", start=dt.date(2026, 8, 11), days=2, **kw)
+    daily = tmp_path / "daily.duckdb"
+    ingest_step(tmp_path / "d1", daily)
+    transform_step(daily)
+    campaigns, days = "marts.campaign_deliverability", "marts.deliverability_daily"
+    with duckdb.connect(str(daily)) as con:
+        for table, dropped in ((campaigns, ("count_basis", "messages")),
+                               (days, ("count_basis", "messages", "policy_vars"))):
+            for column in dropped:
+                con.execute(f"alter table {table} drop column {column}")
+            # what an incremental run would keep if it trusted the stored rows: wrong on purpose
+            con.execute(f"update {table} set hard_bounce_rate = 0.5, complaints = 999")
+        # the alert lines the older version stored, without the seed digest and layout
+        con.execute(f"update {campaigns} set policy_vars = split_part(policy_vars, ';count_basis=', 1)")
+        assert con.execute(f"select count(*) from {campaigns} where platform = 'postmark'").fetchone()[0] > 0
+    ingest_step(tmp_path / "d2", daily)
+    transform_step(daily)
+    full = full_refresh_copy(daily)
+
+    def rows(warehouse: Path, table: str) -> list[tuple]:  # the added columns come last when upgraded: by name
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            cols = [c for (c,) in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'marts' and table_name = ? "
+                "order by column_name", [table.split(".")[1]]).fetchall()]
+            return sorted(con.execute(f"select {', '.join(cols)} from {table}").fetchall(), key=repr)
+
+    for table in (campaigns, days):
+        got, want = rows(daily, table), rows(full, table)
+        assert len(got) > 10 and got == want, table
+    with duckdb.connect(str(daily), read_only=True) as con:
+        assert con.execute(f"select count(*) from {campaigns} where platform = 'postmark' and messages > 0"
+                           ).fetchone()[0] > 0
+
+
 def test_crm_contacts_follow_conversions_and_company_changes(tmp_path: Path) -> None:
     """int_crm_contacts rebuilds only the CRM records that changed: a lead converted since (it leaves the
     table: its row must go), a Pipedrive organization closed since (its people's company status changes though

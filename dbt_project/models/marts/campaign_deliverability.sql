@@ -15,17 +15,20 @@
     Rates are over `messages` (macros/message_count.sql): the sends, or for a platform that reports no send
     (Postmark) its deliveries and hard, soft and block bounces; null, so no rate and no alert, where neither
     can be counted (Zoho). -#}
+{#- on_schema_change sync_all_columns with `layout` in policy_vars: a table of an older layout (before
+    `count_basis` and `messages`, 29 Nov 2026) gets the new columns and every row recomputed, so an upgrade
+    needs no full refresh. Change `layout` with the columns. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key=['platform', 'campaign_id'],
-    on_schema_change='fail'
+    on_schema_change='sync_all_columns'
 ) }}
 
 {#- the machine-open vars too: they decide which opens count as human (int_engagement_events) -#}
 {#- and what the rates are over (seed send_count_basis) -#}
 {%- set policy = lh_policy_vars(['hard_bounce_rate_max', 'hard_bounce_rate_warn', 'complaint_rate_max'] + lh_machine_open_vars())
-    ~ ';count_basis=' ~ lh_rows_digest([ref('send_count_basis')]) %}
+    ~ ';count_basis=' ~ lh_rows_digest([ref('send_count_basis')]) ~ ';layout=2' %}
 {%- set merge = is_incremental() and not lh_policy_changed(policy) %}
 {#- per campaign, over some events -#}
 {%- set event_counts -%}

@@ -5,16 +5,19 @@
     `unique_key` is the day alone on purpose: every row of a recomputed day is replaced, so a day's rows
     are always counted in one pass. `policy_vars` holds digests of the seeds the rows depend on
     (send_count_basis: what the rates are over; mailbox_providers; the bounce rules, which class each bounce
-    is in): when one changed, a run recomputes every day. -#}
+    is in): when one changed, a run recomputes every day. With on_schema_change sync_all_columns and `layout`
+    in policy_vars, a table of an older layout (before `count_basis`, `messages` and `policy_vars`, 29 Nov 2026)
+    gets the new columns and every day recomputed: an upgrade needs no full refresh. Change `layout` with the
+    columns. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='event_date',
-    on_schema_change='fail'
+    on_schema_change='sync_all_columns'
 ) }}
 
 {%- set policy = 'seeds=' ~ lh_rows_digest([ref('send_count_basis'), ref('mailbox_providers')])
-    ~ ';bounce_rules=' ~ lh_bounce_rules_version() %}
+    ~ ';bounce_rules=' ~ lh_bounce_rules_version() ~ ';layout=2' %}
 
 with
 
