@@ -48,6 +48,16 @@ def full_refresh_copy(daily: Path, vars: dict | None = None) -> Path:
     return full
 
 
+def built_first_drop(tmp_path: Path, **kw) -> Path:
+    """10 days generated, landed and built into tmp_path/daily.duckdb; the next 2 days generated into tmp_path/d2."""
+    generate(tmp_path / "d1", start=dt.date(2026, 8, 1), days=10, malformed=False, **kw)
+    generate(tmp_path / "d2", start=dt.date(2026, 8, 11), days=2, malformed=False, **kw)
+    daily = tmp_path / "daily.duckdb"
+    ingest_step(tmp_path / "d1", daily)
+    transform_step(daily)
+    return daily
+
+
 def test_next_day_build_equals_full_refresh(tmp_path: Path) -> None:
     kw = {"contacts": 250, "seed": 11, "malformed": False}
     generate(tmp_path / "d1", start=dt.date(2026, 8, 1), days=20, **kw)
@@ -120,12 +130,7 @@ def test_contact_activity_upgraded_in_place_is_computed_anew(tmp_path: Path) -> 
     """int_contact_activity gained `last_event_at` and `last_alive_at` (its merging run needs them). A warehouse
     built before has neither: the next daily run adds them (on_schema_change append_new_columns) instead of
     failing, and computes every row anew, so the table is the one a full refresh builds."""
-    kw = {"contacts": 120, "seed": 3, "malformed": False}
-    generate(tmp_path / "d1", start=dt.date(2026, 8, 1), days=10, **kw)
-    generate(tmp_path / "d2", start=dt.date(2026, 8, 11), days=2, **kw)
-    daily = tmp_path / "daily.duckdb"
-    ingest_step(tmp_path / "d1", daily)
-    transform_step(daily)
+    daily = built_first_drop(tmp_path, contacts=120, seed=3)
     table = "intermediate.int_contact_activity"
     with duckdb.connect(str(daily)) as con:
         con.execute(f"alter table {table} drop column last_event_at")
@@ -153,12 +158,7 @@ def test_deliverability_marts_upgraded_in_place_are_computed_anew(tmp_path: Path
     seed send_count_basis) and deliverability_daily `policy_vars`. A warehouse built before has none of them: the
     next daily run adds them (on_schema_change sync_all_columns) instead of failing and recomputes every row,
     stored rows it would otherwise have kept included, so both tables are the ones a full refresh builds."""
-    kw = {"contacts": 120, "seed": 4, "malformed": False}
-    generate(tmp_path / "d1", start=dt.date(2026, 8, 1), days=10, **kw)
-    generate(tmp_path / "d2", start=dt.date(2026, 8, 11), days=2, **kw)
-    daily = tmp_path / "daily.duckdb"
-    ingest_step(tmp_path / "d1", daily)
-    transform_step(daily)
+    daily = built_first_drop(tmp_path, contacts=120, seed=4)
     campaigns, days = "marts.campaign_deliverability", "marts.deliverability_daily"
     with duckdb.connect(str(daily)) as con:
         for table, dropped in ((campaigns, ("count_basis", "messages")),
