@@ -5,9 +5,10 @@
 
     Incremental (`delete+insert` on crm_contact_key). A run rebuilds only the records whose latest version
     landed after the newest `loaded_at` here, or whose company / account / organization did (a Pipedrive
-    organization counts only when its name, status or active flag changed: `company_loaded_at`; any changed
-    HubSpot company rebuilds every HubSpot contact: a contact without an associated company is matched by a
-    name that must be unique among all companies), and re-ranks every record of the addresses those records
+    organization counts only when its name, status or active flag changed: `company_loaded_at`; a new HubSpot
+    company or a new name or status of one, its `company_loaded_at`, rebuilds every HubSpot contact: a contact
+    without an associated company is matched by a name that must be unique among all companies; the same
+    companies exported again rebuild nothing), and re-ranks every record of the addresses those records
     had or have. A changed record that no longer belongs here (converted lead, deleted person, no address)
     is written as a row with no address and deleted by the post-hook, so delete+insert removes its old row.
     A table built before `loaded_at` existed gets the column and every record rebuilt on its next run. -#}
@@ -62,11 +63,13 @@ hubspot_companies_by_name as (
 
 {% if is_incremental() %}
 -- what changed since the rows here were built
+-- a new company, or a new name or status (stg_hubspot__companies.company_loaded_at): the same export landed
+-- again is no change
 hubspot_companies_changed as (
 
     select count(*) > 0 as any_changed
     from hubspot_companies
-    where loaded_at > {{ watermark }}
+    where company_loaded_at > {{ watermark }}
 
 ),
 
@@ -115,7 +118,7 @@ hubspot as (
         c.modified_at,
         c.source_file,
         c.source_row,
-        greatest(c.loaded_at, co.loaded_at) as loaded_at,
+        greatest(c.loaded_at, co.company_loaded_at) as loaded_at,
         true as is_kept
     from hubspot_contacts as c
     left join hubspot_companies_by_name as n

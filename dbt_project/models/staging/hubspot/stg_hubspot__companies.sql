@@ -48,6 +48,38 @@ latest as (
 
     {{ lh_latest_version('renamed', 'hubspot_company_id') }}
 
+),
+
+-- versions in the order lh_latest_version ranks them (oldest first); a version starts new company values when its
+-- name or status differs from the version before it (what int_crm_contacts takes from a company). A daily
+-- export lands every company again: without a change, that must not rebuild every HubSpot contact.
+versions as (
+
+    select
+        hubspot_company_id,
+        modified_at,
+        loaded_at,
+        source_file,
+        source_row,
+        row_number() over w = 1
+        or company_name is distinct from lag(company_name) over w
+        or company_status is distinct from lag(company_status) over w as starts_company_values
+    from renamed
+    window w as (
+        partition by hubspot_company_id order by modified_at nulls first, loaded_at, source_file, source_row
+    )
+
+),
+
+company_changes as (
+
+    {{ lh_latest_version('(select * from versions where starts_company_values) as starts', 'hubspot_company_id') }}
+
 )
 
-select * from latest
+select
+    latest.*,
+    company_changes.loaded_at as company_loaded_at
+from latest
+inner join company_changes
+    on latest.hubspot_company_id = company_changes.hubspot_company_id
