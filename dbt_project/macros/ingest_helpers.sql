@@ -114,6 +114,34 @@
     {{ lh_first_per(relation, id_column, 'modified_at desc nulls last, loaded_at desc, source_file desc, source_row desc') }}
 {%- endmacro %}
 
+{#- When the latest version's `columns` took their values: per record, the landing (`loaded_at`) of the first
+    version since they last differed, versions in the order lh_latest_version ranks them. A snapshot export lands
+    every record again; a model that takes only these columns from it rebuilds its rows when this is newer than
+    they are, not on every landing (stg_pipedrive__organizations, stg_hubspot__companies: `company_loaded_at`).
+    Selects `id_column` and `loaded_at`. -#}
+{% macro lh_values_landed_at(relation, id_column, columns) -%}
+    {%- set versions -%}
+    (
+        select
+            {{ id_column }},
+            modified_at,
+            loaded_at,
+            source_file,
+            source_row,
+            row_number() over w = 1
+            {%- for column in columns %}
+            or {{ column }} is distinct from lag({{ column }}) over w
+            {%- endfor %} as starts_values
+        from {{ relation }}
+        window w as (partition by {{ id_column }} order by modified_at nulls first, loaded_at, source_file, source_row)
+    ) as versions
+    {%- endset -%}
+    {%- set starts -%}
+    (select {{ id_column }}, modified_at, loaded_at, source_file, source_row from {{ versions }} where starts_values) as starts
+    {%- endset -%}
+    select {{ id_column }}, loaded_at from ({{ lh_latest_version(starts, id_column) }}) as landed
+{%- endmacro %}
+
 {#- first element of a JSON array held as text (Mailgun tags / campaigns), or null -#}
 {% macro lh_json_first(column) -%}
     {{ return(adapter.dispatch('lh_json_first', 'list_hygiene')(column)) }}

@@ -50,30 +50,11 @@ latest as (
 
 ),
 
--- versions in the order lh_latest_version ranks them (oldest first); a version starts new company values when its
--- name or status differs from the version before it (what int_crm_contacts takes from a company). A daily
--- export lands every company again: without a change, that must not rebuild every HubSpot contact.
-versions as (
-
-    select
-        hubspot_company_id,
-        modified_at,
-        loaded_at,
-        source_file,
-        source_row,
-        row_number() over w = 1
-        or company_name is distinct from lag(company_name) over w
-        or company_status is distinct from lag(company_status) over w as starts_company_values
-    from renamed
-    window w as (
-        partition by hubspot_company_id order by modified_at nulls first, loaded_at, source_file, source_row
-    )
-
-),
-
+-- when the company's name and status took their values (what int_crm_contacts takes from a company): a daily
+-- export lands every company again, which must not rebuild every HubSpot contact
 company_changes as (
 
-    {{ lh_latest_version('(select * from versions where starts_company_values) as starts', 'hubspot_company_id') }}
+    {{ lh_values_landed_at('renamed', 'hubspot_company_id', ['company_name', 'company_status']) }}
 
 )
 

@@ -49,30 +49,11 @@ latest as (
 
 ),
 
--- versions in the order lh_latest_version ranks them (oldest first); a version starts new company values when
--- its name, status or active flag differs from the version before it
-versions as (
-
-    select
-        pipedrive_org_id,
-        modified_at,
-        loaded_at,
-        source_file,
-        source_row,
-        row_number() over w = 1
-        or org_name is distinct from lag(org_name) over w
-        or company_status is distinct from lag(company_status) over w
-        or is_active is distinct from lag(is_active) over w as starts_company_values
-    from renamed
-    window w as (
-        partition by pipedrive_org_id order by modified_at nulls first, loaded_at, source_file, source_row
-    )
-
-),
-
+-- when the organization's name, status and active flag took their values: a new people_count or address,
+-- which every export lands again, does not rebuild its people (int_crm_contacts)
 company_changes as (
 
-    {{ lh_latest_version('(select * from versions where starts_company_values) as starts', 'pipedrive_org_id') }}
+    {{ lh_values_landed_at('renamed', 'pipedrive_org_id', ['org_name', 'company_status', 'is_active']) }}
 
 )
 
