@@ -270,8 +270,8 @@ def failing_domains(con, have, start, end, limit: int = 15) -> Section:
                   count(*) filter (where event_type in ('bounce', 'dropped') and bounce_class = 'block') as block,
                   count(*) filter (where event_type = 'complaint') as complaints,
                   count(distinct email) filter (where bounce_class in ('hard', 'block')) as addresses_failing,
-                  count(*) filter (where rated and bounce_class in ('hard', 'block')
-                                   and event_type in ('bounce', 'dropped')) as rated_failures
+                  count(*) filter (where rated and ((event_type = 'bounce' and bounce_class = 'hard')
+                                   or (event_type in ('bounce', 'dropped') and bounce_class = 'block'))) as rated_failures
            from {_events(con, have)} where occurred_at >= ? and occurred_at < ?
            group by 1 having hard + block + complaints > 0
            order by hard + block + complaints desc, email_domain limit ?""",
