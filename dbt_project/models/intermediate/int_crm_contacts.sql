@@ -7,8 +7,9 @@
     landed after the newest `loaded_at` here, or whose company / account / organization did (a Pipedrive
     organization counts only when its name, status or active flag changed: `company_loaded_at`; a new HubSpot
     company or a new name or status of one, its `company_loaded_at`, rebuilds every HubSpot contact: a contact
-    without an associated company is matched by a name that must be unique among all companies; the same
-    companies exported again rebuild nothing), and re-ranks every record of the addresses those records
+    without an associated company is matched by a name that must be unique among all companies; a Salesforce
+    account only on a new name or status, its `company_loaded_at`; the same companies, accounts or organizations
+    exported again rebuild nothing), and re-ranks every record of the addresses those records
     had or have. A changed record that no longer belongs here (converted lead, deleted person, no address)
     is written as a row with no address and deleted by the post-hook, so delete+insert removes its old row.
     A table built before `loaded_at` existed gets the column and every record rebuilt on its next run. -#}
@@ -73,11 +74,12 @@ hubspot_companies_changed as (
 
 ),
 
+-- a new account, or a new name or status (stg_salesforce__accounts.company_loaded_at)
 salesforce_accounts_changed as (
 
     select salesforce_account_id
     from salesforce_accounts
-    where loaded_at > {{ watermark }}
+    where company_loaded_at > {{ watermark }}
 
 ),
 
@@ -159,7 +161,7 @@ salesforce_contact_rows as (
         c.modified_at,
         c.source_file,
         c.source_row,
-        greatest(c.loaded_at, a.loaded_at) as loaded_at,
+        greatest(c.loaded_at, a.company_loaded_at) as loaded_at,
         true as is_kept
     from salesforce_contacts as c
     left join salesforce_accounts as a

@@ -45,6 +45,19 @@ latest as (
 
     {{ lh_latest_version('renamed', 'salesforce_account_id') }}
 
+),
+
+-- when the account's name and status took their values (what int_crm_contacts takes from an account): an account
+-- exported again with a new activity date or head count does not rebuild its contacts
+company_changes as (
+
+    {{ lh_values_landed_at('renamed', 'salesforce_account_id', ['account_name', 'company_status']) }}
+
 )
 
-select * from latest
+select
+    latest.*,
+    company_changes.loaded_at as company_loaded_at
+from latest
+inner join company_changes
+    on latest.salesforce_account_id = company_changes.salesforce_account_id
