@@ -544,17 +544,16 @@ def alert_query(con: duckdb.DuckDBPyConnection) -> str:
     """marts.campaign_deliverability (issue 5) when it has landed, else the same figures from fct_email_events.
 
     Rates are over `messages` (dbt seed send_count_basis: the sends, or Postmark's deliveries and bounces); a
-    warehouse built before that column existed is read over its sends until its next build.
+    warehouse not built since that column existed falls back to its events' sends until its next build.
     """
     if _table_exists(con, "marts.campaign_deliverability"):
         cols = _table_columns(con, "marts.campaign_deliverability")
-        if {"platform", "campaign_id", "hard_bounces", "complaints"} <= cols and cols & {"messages", "sends"}:
+        if {"platform", "campaign_id", "messages", "hard_bounces", "complaints"} <= cols:
             list_col = "list_id" if "list_id" in cols else "null"
-            messages = "messages" if "messages" in cols else "sends"
             return f"""
                 select platform, coalesce(campaign_id, '(none)') as campaign_id, {list_col} as list_id,
-                       {messages} as messages, hard_bounces, complaints
-                from marts.campaign_deliverability where {messages} > 0"""
+                       messages, hard_bounces, complaints
+                from marts.campaign_deliverability where messages > 0"""
     fct = _table_columns(con, "marts.fct_email_events")
     counted = "counts_as_message" if "counts_as_message" in fct else "event_type = 'send'"
     return FALLBACK_ALERT_QUERY.format(counted=counted)
