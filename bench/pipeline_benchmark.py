@@ -119,9 +119,9 @@ def _read_floor(data: Path, repeats: int = 2) -> dict[str, Any]:
             files = sorted(f for f in edir.rglob("*") if f.is_file() and f.suffix.lower() in kinds)
             if not files:
                 continue
-            runs = []
+            runs, cpu = [], []
             for _ in range(repeats):
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()  # this process: DuckDB's threads too
                 rows = 0
                 for kind in ("csv", "jsonl", "json"):
                     group = [str(f) for f in files if kinds[f.suffix.lower()] == kind]
@@ -129,9 +129,10 @@ def _read_floor(data: Path, repeats: int = 2) -> dict[str, Any]:
                         rows += con.execute(f"select count(*), sum(hash(columns(*))) from {opts[kind]}",
                                             [group]).fetchone()[0]
                 runs.append(round(time.perf_counter() - started, 3))
+                cpu.append(round(time.process_time() - cpu_started, 3))
             out[f"{pdir.name}/{edir.name}"] = {
                 "files": len(files), "rows": int(rows), "bytes": sum(f.stat().st_size for f in files),
-                "seconds": min(runs), "runs": runs,
+                "seconds": min(runs), "runs": runs, "cpu_seconds": cpu[runs.index(min(runs))],
             }
     con.close()
     return out
@@ -291,13 +292,21 @@ def print_report(rep: dict[str, Any]) -> None:
     floor = rep.get("floor") or {}
     full_ing = next((s for s in rep["full"] if s["stage"] == "ingest"), None)
     by_src = (full_ing or {}).get("payload", {}).get("by_source", {})
-    p("\nrows per source (full run)")
-    p(f"  {'source':28s} {'files':>6s} {'read floor rows':>16s} {'loaded':>12s} {'quarantined':>12s} {'floor s':>8s}")
+    # CPU seconds of ingest per source (workers reading and checking; the writer landing), where recorded
+    spent = (full_ing or {}).get("payload", {}).get("seconds_by_source", {})
+    p("\nrows per source (full run; ingest CPU s: workers reading and checking, the writer landing)")
+    p(f"  {'source':28s} {'files':>6s} {'read floor rows':>16s} {'loaded':>12s} {'quarantined':>12s} {'floor s':>8s} "
+      f"{'floor CPU s':>11s} {'read CPU s':>11s} {'land CPU s':>11s} {'× floor CPU':>11s}")
     for src in sorted(set(by_src) | set((floor.get("payload") or {}).keys())):
         f = (floor.get("payload") or {}).get(src, {})
         b = by_src.get(src, {})
+        c = spent.get(src)
+        floor_cpu = f.get("cpu_seconds")
+        cost = f"{c['read']:>11.1f} {c['land']:>11.1f}" if c else f"{'':>11s} {'':>11s}"
+        ratio = f"{(c['read'] + c['land']) / floor_cpu:>11.1f}" if c and floor_cpu else f"{'':>11s}"
         p(f"  {src:28s} {f.get('files', b.get('files', 0)):>6} {f.get('rows', 0):>16,} {b.get('rows', 0):>12,} "
-          f"{b.get('quarantined', 0):>12,} {f.get('seconds', 0):>8.2f}")
+          f"{b.get('quarantined', 0):>12,} {f.get('seconds', 0):>8.2f} "
+          f"{f'{floor_cpu:.2f}' if floor_cpu is not None else '':>11} {cost} {ratio}")
     if floor:
         p(f"  DuckDB read floor (every input file read once): {floor['floor_seconds']:.1f} s "
           f"(child wall {floor['seconds']} s, peak {fmt_mib(floor['peak_rss_mib'])})")

@@ -324,3 +324,30 @@ def test_spans_cut_at_line_ends_and_number_lines(tmp_path, monkeypatch, span_byt
         assert first == text[:a].count(b"\n") + 1
     lines = [(n, line) for span in cut for n, line in loader.jsonl_lines(p, span)]
     assert lines == list(enumerate(text.splitlines(keepends=True), start=1))
+
+
+@pytest.mark.parametrize("n_workers", ["2", "1"])
+def test_ingest_reports_where_its_cpu_went_per_file_and_source(tmp_path, monkeypatch, n_workers):
+    """Each file read counts its reading's CPU seconds (a worker's, or this process's when read here) and, when a
+    worker read it, the writer's landing seconds; `seconds_by_source` adds them up per source. A file landed
+    before costs a run nothing."""
+    monkeypatch.setenv("LIST_HYGIENE_INGEST_WORKERS", n_workers)
+    monkeypatch.setattr(workers, "PARALLEL_MIN_BYTES", 0)
+    two_sources(tmp_path / "data")
+    with duckdb.connect() as con:
+        report = ingest(con, tmp_path / "data", loaded_at=LOADED_AT)
+        again = ingest(con, tmp_path / "data", loaded_at=LOADED_AT)
+    on_workers = report.to_dict()["workers"] > 0
+    assert on_workers == (n_workers == "2")
+    assert [f.status for f in report.files] == ["loaded"] * 4
+    for f in report.files:
+        assert f.read_cpu_seconds > 0, f
+        assert (f.land_cpu_seconds > 0) == on_workers, f
+    by_source = report.to_dict()["seconds_by_source"]
+    assert set(by_source) == {"sendgrid/events", "mailgun/events"}
+    for source, spent in by_source.items():
+        files = [f for f in report.files if f"{f.platform}/{f.entity}" == source]
+        assert spent["read"] == pytest.approx(sum(f.read_cpu_seconds for f in files), abs=1e-3)
+        assert spent["land"] == pytest.approx(sum(f.land_cpu_seconds for f in files), abs=1e-3)
+    assert [f.status for f in again.files] == ["skipped"] * 4
+    assert again.to_dict()["seconds_by_source"] == {s: {"read": 0.0, "land": 0.0} for s in by_source}

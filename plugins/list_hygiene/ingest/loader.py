@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -68,6 +69,11 @@ class FileResult:
     extra_columns: list[str] = field(default_factory=list)
     error: str | None = None
     rows_unchanged: int = 0  # snapshot sources: rows identical to a row landed from an earlier file
+    # where ingest's time went (IngestReport.seconds_by_source): CPU seconds reading and checking the file (a
+    # worker process's, DuckDB's threads included; this process's when read here, landing included), and CPU
+    # seconds of the writer thread landing the worker's rows in raw (0 when read here)
+    read_cpu_seconds: float = 0.0
+    land_cpu_seconds: float = 0.0
 
 
 @dataclass
@@ -95,12 +101,23 @@ class IngestReport:
     def rows_quarantined(self) -> int:
         return sum(f.rows_quarantined for f in self.files)
 
+    def seconds_by_source(self) -> dict[str, dict[str, float]]:
+        """CPU seconds per source: `read` (workers reading and checking its files) and `land` (the writer landing
+        their rows in raw). What a source costs beside the DuckDB read floor (bench/pipeline_benchmark.py)."""
+        out: dict[str, dict[str, float]] = {}
+        for f in self.files:
+            s = out.setdefault(f"{f.platform}/{f.entity}", {"read": 0.0, "land": 0.0})
+            s["read"] += f.read_cpu_seconds
+            s["land"] += f.land_cpu_seconds
+        return {k: {n: round(v, 3) for n, v in s.items()} for k, s in out.items()}
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "rows_loaded": self.rows_loaded,
             "rows_quarantined": self.rows_quarantined,
             "files": [asdict(f) for f in self.files],
             "by_source": self.by_source(),
+            "seconds_by_source": self.seconds_by_source(),
             "workers": len(self.worker_peak_rss_kib),
             "worker_peak_rss_mib": round(sum(self.worker_peak_rss_kib.values()) / 1024, 1),
         }
@@ -666,6 +683,7 @@ class Landed:
     quarantined: int
     extra_columns: list[str]
     python_docs: int = 0
+    cpu_seconds: float = 0.0  # reading and checking it (FileResult.read_cpu_seconds)
 
 
 def plan_file(con: duckdb.DuckDBPyConnection, path: Path, data_dir: Path, platform: str, entity: str,
@@ -855,7 +873,7 @@ def finish_file(con: duckdb.DuckDBPyConnection, job: Job, landed: Landed, loaded
     if commit:
         con.commit()
     return FileResult(job.rel, job.platform, job.entity, landed.status, landed.loaded - unchanged, landed.quarantined,
-                      landed.extra_columns, landed.error, rows_unchanged=unchanged)
+                      landed.extra_columns, landed.error, rows_unchanged=unchanged, read_cpu_seconds=landed.cpu_seconds)
 
 
 def load_file(
@@ -871,13 +889,16 @@ def land_here(con: duckdb.DuckDBPyConnection, job: Job | FileResult, loaded_at: 
     seen = _seen(con, job.platform, job.entity, job.digest)
     if seen:  # the same bytes under another name, landed earlier in this run
         return seen_result(job.rel, job.platform, job.entity, seen)
+    started = time.process_time()  # one file at a time here: this process's CPU is this file's
     con.begin()
     try:
         landed = read_file(con, job, loaded_at)
     except Exception:
         con.rollback()
         raise
-    return finish_file(con, job, landed, loaded_at)
+    result = finish_file(con, job, landed, loaded_at)
+    result.read_cpu_seconds = time.process_time() - started
+    return result
 
 
 def drop_unchanged(con: duckdb.DuckDBPyConnection, spec: SourceSpec, file_id: str) -> int:

@@ -24,6 +24,7 @@ import resource
 import shutil
 import tempfile
 import threading
+import time
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, TimeoutError
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
@@ -131,6 +132,7 @@ def _worker_con(threads: int, scratch: str) -> duckdb.DuckDBPyConnection:
 def read_in_worker(job: loader.Job, loaded_at: datetime, scratch: str, settings: Settings, threads: int) -> Parts:
     """Runs in a worker: `read_file` into the in-memory raw tables, then everything out to Parquet parts."""
     settings.apply()
+    started = _cpu_seconds()
     con = _worker_con(threads, scratch)
     table = SPECS[(job.platform, job.entity)].table
     parts = Parts(loader.Landed("loaded", None, 0, 0, []))
@@ -185,7 +187,14 @@ def read_in_worker(job: loader.Job, loaded_at: datetime, scratch: str, settings:
     finally:
         con.rollback()  # the rows live on in the parts
     parts.worker = (os.getpid(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    parts.landed.cpu_seconds = _cpu_seconds() - started  # a worker reads one unit at a time: all of it is this unit's
     return parts
+
+
+def _cpu_seconds() -> float:
+    """This process's CPU seconds (user + system, every thread: DuckDB's too)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 # ------------------------------------------------------------------ writer side
@@ -265,7 +274,8 @@ def merge(pieces: list[Parts]) -> Parts:
         return failed
     landed = loader.Landed(
         "loaded", None, sum(p.landed.loaded for p in pieces), sum(p.landed.quarantined for p in pieces),
-        sorted({c for p in pieces for c in p.landed.extra_columns}), sum(p.landed.python_docs for p in pieces))
+        sorted({c for p in pieces for c in p.landed.extra_columns}), sum(p.landed.python_docs for p in pieces),
+        sum(p.landed.cpu_seconds for p in pieces))
     return Parts(landed, [r for p in pieces for r in p.rows], [q for p in pieces for q in p.quarantine])
 
 
@@ -379,8 +389,10 @@ def land_all(con: duckdb.DuckDBPyConnection, planned: list[loader.Job | loader.F
         with lock:
             for p in pieces:
                 peaks[p.worker[0]] = max(peaks.get(p.worker[0], 0), p.worker[1])
+        started = time.thread_time()  # the lane's DuckDB runs on this thread (threads = 1, above)
         group.open()
         result = land_parts(cur, item, merge(pieces), loaded_at)
+        result.land_cpu_seconds = time.thread_time() - started
         group.rows += result.rows_loaded
         for part in (f for p in pieces for f in p.rows + p.quarantine):
             os.remove(part)
@@ -397,11 +409,20 @@ def land_all(con: duckdb.DuckDBPyConnection, planned: list[loader.Job | loader.F
                         if not sources:
                             return
                         positions = sources.pop(0)
+                    landed = None  # the last file landed in the open transaction: its commit is counted to it
                     for k, i in enumerate(positions):
                         results[i] = land(cur, planned[i], group)
+                        if not group.active:  # a file read here committed what was open
+                            landed = None
+                        elif results[i].land_cpu_seconds:
+                            landed = results[i]
                         # the transaction stays open while the next file is read, until its rows are `whole`
                         if whole(group.rows) or k + 1 == len(positions):
+                            started = time.thread_time()
                             group.close()
+                            if landed is not None:
+                                landed.land_cpu_seconds += time.thread_time() - started
+                                landed = None
         except _Stopped:
             pass
         except BaseException as exc:  # handed to the caller's thread below
