@@ -7,6 +7,8 @@ conftest.py runs every ingest test with workers too; here both ways load the sam
 from __future__ import annotations
 
 import json
+import logging
+import re
 import threading
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
@@ -327,16 +329,22 @@ def test_spans_cut_at_line_ends_and_number_lines(tmp_path, monkeypatch, span_byt
 
 
 @pytest.mark.parametrize("n_workers", ["2", "1"])
-def test_ingest_reports_where_its_cpu_went_per_file_and_source(tmp_path, monkeypatch, n_workers):
+def test_ingest_reports_where_its_cpu_went_per_file_and_source(tmp_path, monkeypatch, caplog, n_workers):
     """Each file read counts its reading's CPU seconds (a worker's, or this process's when read here) and, when a
-    worker read it, the writer's landing seconds; `seconds_by_source` adds them up per source. A file landed
-    before costs a run nothing."""
+    worker read it, the writer's landing seconds; `seconds_by_source` adds them up per source, and the log (an
+    Airflow task's) says it per source. A file landed before costs a run nothing."""
     monkeypatch.setenv("LIST_HYGIENE_INGEST_WORKERS", n_workers)
     monkeypatch.setattr(workers, "PARALLEL_MIN_BYTES", 0)
     two_sources(tmp_path / "data")
-    with duckdb.connect() as con:
+    with duckdb.connect() as con, caplog.at_level(logging.INFO, logger="list_hygiene.ingest.loader"):
         report = ingest(con, tmp_path / "data", loaded_at=LOADED_AT)
+        logged = caplog.text
+        caplog.clear()
         again = ingest(con, tmp_path / "data", loaded_at=LOADED_AT)
+    for source in ("sendgrid/events", "mailgun/events"):
+        assert re.search(rf"ingest {source}: 2 rows in 2 files, [0-9.]+ CPU s reading and checking, [0-9.]+ CPU s "
+                         "landing", logged), logged
+    assert "CPU s" not in caplog.text  # nothing read the second time
     on_workers = report.to_dict()["workers"] > 0
     assert on_workers == (n_workers == "2")
     assert [f.status for f in report.files] == ["loaded"] * 4

@@ -947,4 +947,10 @@ def ingest(
     for r in results:
         if r.status == "loaded":
             log.info("ingest %s: %d rows, %d quarantined", r.path, r.rows_loaded, r.rows_quarantined)
-    return IngestReport(results, peaks)
+    report = IngestReport(results, peaks)
+    rows = report.by_source()
+    for source, spent in report.seconds_by_source().items():
+        if spent["read"] or spent["land"]:  # where this run's CPU went (a worker's reading, the writer's landing)
+            log.info("ingest %s: %d rows in %d files, %.1f CPU s reading and checking, %.1f CPU s landing", source,
+                     rows[source]["rows"], rows[source]["files"], spent["read"], spent["land"])
+    return report
