@@ -132,7 +132,7 @@ def _worker_con(threads: int, scratch: str) -> duckdb.DuckDBPyConnection:
 def read_in_worker(job: loader.Job, loaded_at: datetime, scratch: str, settings: Settings, threads: int) -> Parts:
     """Runs in a worker: `read_file` into the in-memory raw tables, then everything out to Parquet parts."""
     settings.apply()
-    started = _cpu_seconds()
+    started = time.process_time()  # this process's CPU, every thread (DuckDB's too)
     con = _worker_con(threads, scratch)
     table = SPECS[(job.platform, job.entity)].table
     parts = Parts(loader.Landed("loaded", None, 0, 0, []))
@@ -187,14 +187,8 @@ def read_in_worker(job: loader.Job, loaded_at: datetime, scratch: str, settings:
     finally:
         con.rollback()  # the rows live on in the parts
     parts.worker = (os.getpid(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-    parts.landed.cpu_seconds = _cpu_seconds() - started  # a worker reads one unit at a time: all of it is this unit's
+    parts.landed.cpu_seconds = time.process_time() - started  # a worker reads one unit at a time: all of it is this unit's
     return parts
-
-
-def _cpu_seconds() -> float:
-    """This process's CPU seconds (user + system, every thread: DuckDB's too)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 # ------------------------------------------------------------------ writer side
