@@ -359,3 +359,105 @@ def test_ingest_reports_where_its_cpu_went_per_file_and_source(tmp_path, monkeyp
         assert spent["land"] == pytest.approx(sum(f.land_cpu_seconds for f in files), abs=1e-3)
     assert [f.status for f in again.files] == ["skipped"] * 4
     assert again.to_dict()["seconds_by_source"] == {s: {"read": 0.0, "land": 0.0} for s in by_source}
+
+
+def webhook_bodies(data: Path, bodies: dict[str, list]) -> None:
+    """SendGrid webhook bodies (JSON arrays of events) under data/sendgrid/events."""
+    for name, docs in bodies.items():
+        p = data / "sendgrid" / "events" / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("[\n" + ",\n".join(json.dumps(d) for d in docs) + "\n]\n")
+
+
+def sg_event(i: int, **more) -> dict:
+    return {"email": f"U{i}@Example.com", "timestamp": 1785686419 + i, "event": "delivered", "sg_event_id": f"e{i}"} | more
+
+
+def bodies_with(odd: dict | None = None) -> dict[str, list]:
+    """Five webhook bodies: unknown keys in b (one the spec expects), an empty c, e the same bytes as a; and
+    `odd` as the second event of d."""
+    d = [sg_event(40), odd or sg_event(41), sg_event(42)]
+    a = [sg_event(i) for i in range(3)]
+    return {"a.json": a, "b.json": [sg_event(10, note="x"), sg_event(11, pool={"name": "p"})], "c.json": [],
+            "d.json": d, "e.json": a}
+
+
+@pytest.mark.parametrize("odd", [None, sg_event(41, timestamp="soon"), sg_event(41, email="Zoë@exämple.com")])
+def test_small_json_files_are_read_together_as_each_alone(tmp_path, monkeypatch, odd):
+    """Small JSON array files of one source are read in one go by a worker (`read_bundle_in_worker`), each file
+    landing as if read alone: its own rows, row numbers, unknown keys and manifest row, a copy skipped (an address
+    that needs IDN handling is normalised by Python within the bundle); a document SQL is not sure of (here a
+    timestamp Python quarantines) has each file read alone instead, with the Python checks."""
+    monkeypatch.setattr(loader, "FAST_PATH", True)
+    webhook_bodies(tmp_path / "data", bodies_with(odd))
+    with duckdb.connect() as planning:
+        loader.ensure_raw_schema(planning)
+        jobs = [loader.plan_file(planning, p, tmp_path / "data", "sendgrid", "events")
+                for p in sorted((tmp_path / "data" / "sendgrid" / "events").iterdir())]
+    assert workers.bundles(jobs) == [jobs]
+    calls = []
+    bundle = workers.fast_path.load_json_bundle
+
+    def spy(*args, **kwargs):
+        calls.append(bundle(*args, **kwargs))
+        return calls[-1]
+
+    monkeypatch.setattr(workers.fast_path, "load_json_bundle", spy)
+    monkeypatch.setattr(workers, "_executor", lambda n: ReadHere())  # in this process, to see the spy
+    con, report = load_both(tmp_path / "data", tmp_path, monkeypatch)
+    assert differences(con) == []
+    second = odd or sg_event(41)
+    quarantined = second["timestamp"] == "soon"
+    if quarantined:
+        assert calls == [None]  # then read one by one
+    else:
+        assert calls == [[(3, set()), (2, {"note", "pool"}), (0, set()), (3, set()), (3, set())]]
+    by_path = {f.path: f for f in report.files}
+    assert [by_path[f"sendgrid/events/{n}.json"].status for n in "abcde"] == ["loaded"] * 4 + ["skipped"]
+    assert by_path["sendgrid/events/b.json"].extra_columns == ["note"]
+    assert all(by_path[f"sendgrid/events/{n}.json"].read_cpu_seconds > 0 for n in "abcd")
+    assert con.execute("select _file, _row, email from f.raw.sendgrid__events where _file like '%d.json' "
+                       "order by _row").fetchall() == [
+        ("sendgrid/events/d.json", 1, "U40@Example.com"),
+        *([] if quarantined else [("sendgrid/events/d.json", 2, second["email"])]),
+        ("sendgrid/events/d.json", 3, "U42@Example.com")]
+    if quarantined:
+        assert con.execute("select file, row_number, field from f.raw.quarantine").fetchall() == [
+            ("sendgrid/events/d.json", 2, "timestamp")]
+
+
+def test_small_json_files_read_together_on_worker_processes(tmp_path, monkeypatch):
+    """The same on real worker processes: the bundle's parts come back per file and land as one process lands."""
+    monkeypatch.setattr(loader, "FAST_PATH", True)
+    webhook_bodies(tmp_path / "data", bodies_with())
+    con, report = load_both(tmp_path / "data", tmp_path, monkeypatch)
+    assert differences(con) == []
+    assert report.to_dict()["workers"] >= 1
+    assert con.execute("select count(*) from f.raw.sendgrid__events").fetchone()[0] == 8
+
+
+def test_bundles_are_runs_of_small_json_files_of_one_source(tmp_path, monkeypatch):
+    """Consecutive small JSON files DuckDB reads itself, of one source, up to BUNDLE_BYTES a run; a JSONL file,
+    a big file, another source or a CSV file ends a run; a run of one file is no bundle. SendGrid suppression
+    lists are not bundled: their rows take the list's name from the file's path."""
+    monkeypatch.setattr(loader, "FAST_PATH", True)
+    monkeypatch.setattr(workers, "BUNDLE_BYTES", 1000)
+    monkeypatch.setattr(workers, "BUNDLE_FILE_BYTES", 500)
+
+    def job(rel: str, size: int) -> loader.Job:
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"[" + b" " * (size - 2) + b"]")
+        platform, entity, _ = rel.split("/")
+        return loader.Job(p, rel, platform, entity, "", rel, size)
+
+    jobs = [job("sendgrid/events/a.json", 400), job("sendgrid/events/b.json", 400), job("sendgrid/events/c.json", 400),
+            job("sendgrid/events/d.json", 100), job("sendgrid/events/e.jsonl", 100), job("sendgrid/events/f.json", 100),
+            job("sendgrid/events/g.json", 600), job("sendgrid/events/h.json", 100),
+            job("sendgrid/suppressions/i.json", 100), job("hubspot/contacts/j.csv", 100),
+            job("sendgrid/suppressions/k.json", 100), job("sendgrid/suppressions/l.json", 100),
+            job("sendgrid/events/m.json", 100), job("sendgrid/events/n.json", 100)]
+    names = [[j.path.name for j in run] for run in workers.bundles(jobs)]
+    assert names == [["a.json", "b.json"], ["c.json", "d.json"], ["m.json", "n.json"]]
+    monkeypatch.setattr(loader, "FAST_PATH", False)
+    assert workers.bundles(jobs) == []

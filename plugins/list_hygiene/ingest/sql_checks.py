@@ -109,12 +109,19 @@ def json_nesting_ok(col: str) -> str:
     return f"(strlen({col}) <= {_MAX_OPENERS} or {openers} <= {_MAX_OPENERS})"
 
 
-def json_text_ok(col: str, depth: bool = True) -> str:
+def json_document_ok(col: str) -> str:
+    """The checks of `json_text_ok` that one document of a file needs on its own text: nesting, and no integer
+    of more than 4300 digits (found as a run of 1000 digits, in text long enough to hold one)."""
+    return f"({json_nesting_ok(col)} and (strlen({col}) <= 4300 or not regexp_matches({col}, '[0-9]{{1000}}')))"
+
+
+def json_text_ok(col: str, document: bool = True) -> str:
     """True only when DuckDB reads JSON text `col` exactly as Python's json.loads does (valid, no BOM, none
-    of the readings above). `depth=False` leaves out the nesting bound (for a whole file of documents, whose
-    brackets add up across documents: check each document with `json_nesting_ok`)."""
+    of the readings above). `document=False` leaves out `json_document_ok`, for the text of a whole file of
+    documents: its brackets add up across documents, and a run of digits lies inside one document, where
+    looking for it costs nothing in text too short to hold one (on a 2 MB file of SendGrid events it took half
+    of this check, 9 of 18 ms). Check each document with `json_document_ok` then."""
     return (f"(json_valid({col}) and not contains({col}, chr(65279)) "
             f"and not (contains({col}, '\\u') and regexp_matches({col}, '\\\\u[dD][89a-fA-F]')) "
-            + "".join(f"and not regexp_matches({col}, {_q(odd)}) " for odd in _ODD_JSON) +
-            f"and (strlen({col}) <= 4300 or not regexp_matches({col}, '[0-9]{{1000}}'))"
-            + (f" and {json_nesting_ok(col)})" if depth else ")"))
+            + "".join(f"and not regexp_matches({col}, {_q(odd)}) " for odd in _ODD_JSON)
+            + (f"and {json_document_ok(col)})" if document else ")"))

@@ -46,6 +46,9 @@ SPILL_ROWS = 500_000  # a worker moves its rows to a Parquet part once it holds 
 SPAN_BYTES = 128 * 1024 * 1024  # a bigger JSONL file is read in spans of about this size, side by side
 # threads that land the workers' parts, each with its own sources and connection (see land_all)
 WRITER_LANES = 2
+# small JSON array files of a source are read together, this many bytes at most (see `bundles`)
+BUNDLE_BYTES = 64 * 1024 * 1024
+BUNDLE_FILE_BYTES = 8 * 1024 * 1024  # a bigger file pays its own set-up
 # rows in a DuckDB row group: a lane commits a source's files in transactions shaped by it (see `whole`)
 ROW_GROUP_ROWS = 122_880
 
@@ -191,6 +194,78 @@ def read_in_worker(job: loader.Job, loaded_at: datetime, scratch: str, settings:
     return parts
 
 
+def read_bundle_in_worker(jobs: list[loader.Job], loaded_at: datetime, scratch: str, settings: Settings,
+                          threads: int) -> list[Parts]:
+    """Runs in a worker: small JSON array files of one source in one go (`fast_path.load_json_bundle`), each
+    file's rows to Parquet parts of their own; or, when SQL alone cannot settle them, one by one."""
+    settings.apply()
+    started = time.process_time()
+    con = _worker_con(threads, scratch)
+    spec = SPECS[(jobs[0].platform, jobs[0].entity)]
+    out = os.path.join(scratch, f"bundle-{jobs[0].file_id}")
+    con.begin()
+    try:
+        got = fast_path.load_json_bundle(con, spec, [str(j.path) for j in jobs], [(j.file_id, j.rel) for j in jobs],
+                                         {}, loader.latest_plausible(loaded_at), loaded_at, out)
+    finally:
+        con.rollback()  # the rows live on in the parts
+    if got is None:
+        shutil.rmtree(out, ignore_errors=True)
+        return [read_in_worker(job, loaded_at, scratch, settings, threads) for job in jobs]
+    spent, size = time.process_time() - started, sum(job.size for job in jobs)
+    worker = (os.getpid(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    read: list[Parts] = []
+    for job, (rows, keys) in zip(jobs, got, strict=True):
+        folder = Path(out) / f"_file_id={job.file_id}"
+        extra = sorted(k for k in keys if k not in spec.known_extra)
+        # the bundle's CPU shared out by bytes
+        landed = loader.Landed("loaded", None, rows, 0, extra, 0, spent * job.size / max(size, 1))
+        log.info("ingest %s: DuckDB checks, 0 unit(s) settled by Python (read with %d other files)", job.rel,
+                 len(jobs) - 1)
+        read.append(Parts(landed, sorted(str(f) for f in folder.glob("*.parquet")), [], worker))
+    return read
+
+
+def bundled(job: loader.Job) -> bool:
+    """Whether a file may be read with others of its source (`read_bundle_in_worker`): a small JSON file that
+    DuckDB reads itself (`fast_path.reads_json`; a worker reads one that is not an array on its own)."""
+    spec = SPECS[(job.platform, job.entity)]
+    return (loader.FAST_PATH and job.span is None and spec.from_path is None and job.size <= BUNDLE_FILE_BYTES
+            and not loader.is_jsonl(job.path) and fast_path.reads_json(spec, job.path))
+
+
+def bundles(jobs: list[loader.Job]) -> list[list[loader.Job]]:
+    """Runs of consecutive `bundled` files of one source, up to BUNDLE_BYTES each, of two files or more."""
+    runs: list[list[loader.Job]] = [[]]
+    size = 0
+    for job in jobs:
+        if not bundled(job):
+            runs.append([])
+            continue
+        run = runs[-1]
+        if run and ((run[0].platform, run[0].entity) != (job.platform, job.entity) or size + job.size > BUNDLE_BYTES):
+            run = []
+            runs.append(run)
+        if not run:
+            size = 0
+        run.append(job)
+        size += job.size
+    return [run for run in runs if len(run) > 1]
+
+
+class _Pick:
+    """One file's Parts from a bundle's future (the lanes wait for files)."""
+
+    def __init__(self, future: Future[list[Parts]], index: int):
+        self.future, self.index = future, index
+
+    def result(self, timeout: float | None = None) -> Parts:
+        return self.future.result(timeout)[self.index]
+
+    def cancel(self) -> bool:
+        return self.future.cancel()
+
+
 # ------------------------------------------------------------------ writer side
 _pool: ProcessPoolExecutor | None = None
 _pool_size = 0
@@ -287,6 +362,12 @@ def land_parts(con: duckdb.DuckDBPyConnection, job: loader.Job, parts: Parts, lo
     return loader.finish_file(con, job, parts.landed, loaded_at, commit=False)
 
 
+def _unit_bytes(unit: loader.Job | list[loader.Job]) -> int:
+    if isinstance(unit, list):
+        return sum(job.size for job in unit)
+    return unit.span[1] - unit.span[0] if unit.span else unit.size
+
+
 def by_source(planned: list[loader.Job | loader.FileResult]) -> list[list[int]]:
     """The positions of `planned` grouped by source (platform, entity), each group in discovery order; the
     sources with the most bytes to read first (the writer lanes take them in this order)."""
@@ -344,15 +425,17 @@ def land_all(con: duckdb.DuckDBPyConnection, planned: list[loader.Job | loader.F
     # with them (SendGrid at 1 M: this process 64 -> 39 CPU s, the stage 100 -> 90 s wall)
     (writer_threads,) = con.execute("select current_setting('threads')").fetchone()
     con.execute("set threads = 1")
-    pieces_of = {job.file_id: split(job) for job in jobs}
-    futures: dict[str, list[Future[Parts]]] = {fid: [None] * len(units) for fid, units in pieces_of.items()}
-    order = sorted(((fid, i, unit) for fid, units in pieces_of.items() for i, unit in enumerate(units)),
-                   key=lambda t: -(t[2].span[1] - t[2].span[0] if t[2].span else t[2].size))
+    together = bundles(jobs)
+    in_runs = {job.file_id for run in together for job in run}
+    pieces_of = {job.file_id: split(job) for job in jobs if job.file_id not in in_runs}
+    futures: dict[str, list[Future[Parts] | _Pick]] = {fid: [None] * len(units) for fid, units in pieces_of.items()}
+    order = sorted([(fid, i, unit) for fid, units in pieces_of.items() for i, unit in enumerate(units)]
+                   + [(None, 0, run) for run in together], key=lambda t: -_unit_bytes(t[2]))
     results: list[loader.FileResult | None] = [None] * len(planned)
     failed, broken, lock = threading.Event(), threading.Event(), threading.Lock()
     errors: list[BaseException] = []
 
-    def wait(future: Future[Parts]) -> Parts:
+    def wait(future: Future[Parts] | _Pick) -> Parts:
         while True:
             if failed.is_set():
                 raise _Stopped
@@ -426,7 +509,12 @@ def land_all(con: duckdb.DuckDBPyConnection, planned: list[loader.Job | loader.F
     writers: list[threading.Thread] = []
     try:
         for fid, i, unit in order:
-            futures[fid][i] = pool.submit(read_in_worker, unit, loaded_at, scratch, settings, threads)
+            if isinstance(unit, list):  # a bundle: each of its files waits for the one future
+                future = pool.submit(read_bundle_in_worker, unit, loaded_at, scratch, settings, threads)
+                for k, job in enumerate(unit):
+                    futures[job.file_id] = [_Pick(future, k)]
+            else:
+                futures[fid][i] = pool.submit(read_in_worker, unit, loaded_at, scratch, settings, threads)
         writers = [threading.Thread(target=lane, name=f"lh-land-{k}")
                    for k in range(max(1, min(WRITER_LANES, len(sources))))]
         for t in writers:
