@@ -304,3 +304,60 @@ def test_unstorable_text_in_an_unknown_field_is_quarantined(tmp_path, monkeypatc
         ("sendgrid/events/a.jsonl", 2, "note", "invalid UTF-8 in field 'note'"),
     ]
     assert con.execute("select count(*) from f.raw.sendgrid__events").fetchone()[0] == 1
+
+
+AWKWARD_CSV = (
+    "\ufeffRecord ID,Email,Create Date,Last Modified Date,Marketing emails bounced,Note,Unknown Column\r\n"
+    "1,ana@example.com,2026-08-01 10:00,2026-08-01T10:00:00Z,0,plain,x\r\n"
+    "\r\n"                                                           # blank: no record
+    ",, ,\t,,\u3000,\r\n"                                            # blank too (Python's whitespace)
+    '2,"bo@example.com",2026-08-01,2026-08-01,"1","a, quoted comma",""\r\n'   # quotes: Python's reader
+    "3,cy@example.com,2026-08-01,2026-08-01,0,too,many,fields\r\n"  # quarantined: 8 fields
+    "4,dee@example.com,yesterday,2026-08-01,0,,\r\n"                 # quarantined: the date
+    "5,eve@example.com,2026-08-01,2026-08-01,0,caf\xe9 \u2603,back\\slash\r\n"  # escaped in _extra by Python
+    '6,fay@example.com,2026-08-01,2026-08-01,0,,"say ""hi"""\r\n'
+    "7,Gus@Ex\xe4mple.com,2026-08-01,2026-08-01,0,idn,\r\n"          # normalised by Python, once
+    "8,hal@example.com,2026-08-01,2026-08-01,0,short\n"               # quarantined: 6 fields
+).encode() + b"9,jo\xff@example.com,2026-08-01,2026-08-01,0,bad byte,\r\n"  # quarantined: not UTF-8
+
+
+@pytest.mark.parametrize(("tail", "by_line"), [
+    (b"", True),
+    (b"10,ida@example.com,2026-08-01,2026-08-01,0,last,no newline", True),
+    (b'10,ida@example.com,2026-08-01,2026-08-01,0,"two\nlines",\n', False),  # a record over two lines
+    (b"10,ida@example.com,2026-08-01,2026-08-01,0,carriage\rreturn,\r\n", False),  # a bare CR ends a line
+])
+def test_csv_lines_are_cut_by_duckdb_as_pythons_reader_cuts_them(tmp_path, monkeypatch, tail, by_line):
+    """A CSV file's plain lines are cut into fields by DuckDB (fast_path.load_csv_lines), the others by Python's
+    reader one line at a time; both paths load, number and quarantine the same records, with the same `_extra`.
+    A line that is not a whole record (a quoted newline, a bare carriage return) has the whole file read again
+    by Python's reader."""
+    write(tmp_path / "data", "hubspot/contacts/c.csv", AWKWARD_CSV + tail)
+    monkeypatch.setattr(fast_path, "MIN_BYTES", 0)
+    cut = []
+    original = fast_path.load_csv_lines
+
+    def spy(*args, **kwargs):
+        try:
+            original(*args, **kwargs)
+        except fast_path.Unsupported:
+            cut.append("again")
+            raise
+        cut.append("by line")
+
+    monkeypatch.setattr(fast_path, "load_csv_lines", spy)
+    monkeypatch.setenv("LIST_HYGIENE_INGEST_WORKERS", "1")
+    con = load_alike(tmp_path / "data", tmp_path, monkeypatch)
+    assert cut == ["by line" if by_line else "again"]
+    assert con.execute("select row_number, field, reason from f.raw.quarantine order by 1").fetchall()[:4] == [
+        (3, None, "expected 7 fields, found 8"),
+        (4, "create_date", "unparsable datetime in field 'Create Date': 'yesterday'"),
+        (8, None, "expected 7 fields, found 6"),
+        (9, "email", "invalid UTF-8 in field 'Email'"),
+    ]
+    rows = dict(con.execute("select record_id, _row from f.raw.hubspot__contacts").fetchall())
+    assert {k: rows[k] for k in "12567"} == {"1": 1, "2": 2, "5": 5, "6": 6, "7": 7}
+    extra = dict(con.execute("select record_id, _extra from f.raw.hubspot__contacts").fetchall())
+    assert (extra["1"], extra["5"], extra["6"]) == (
+        '{"Note": "plain", "Unknown Column": "x"}', '{"Note": "caf\u00e9 \u2603", "Unknown Column": "back\\\\slash"}',
+        '{"Unknown Column": "say \\"hi\\""}')

@@ -364,6 +364,88 @@ def load_json_bundle(con, spec: SourceSpec, paths: list[str], names: list[tuple[
     return [(rows.get(f, 0), keys.get(f, set())) for f in range(1, len(paths) + 1)]
 
 
+# the characters str.isspace() is true for: a CSV record whose fields hold only these (and commas) is blank
+_SPACES = "".join(rf"\x{{{c:x}}}" for c in range(0x110000) if chr(c).isspace())
+CSV_FIELD_LIMIT = 16 * 1024 * 1024  # loader.py's csv.field_size_limit: a longer line goes to Python's reader
+# text json.dumps escapes (a quote, a backslash, a control character): an unknown column holding it goes to Python
+_JSON_ESCAPED = r'[\\"\x00-\x1f]'
+
+
+def load_csv_lines(con, path: Path, offset: int, spec: SourceSpec, sink, header: list[str],
+                   plan: list[tuple[int | None, Any]], extra_idx: list[int],
+                   parse_line: Callable[[bytes], list[str] | None],
+                   python_record: Callable[[int, bytes], None]) -> None:
+    """The records of a CSV file after its header (which ends at byte `offset`, on line 1), each one physical
+    line, cut into fields by DuckDB; what Python's `csv` reader would read otherwise is read by Python.
+
+    A line with no quote, no carriage return but one before its newline, no NUL and valid UTF-8 is split at its
+    commas exactly as `csv.reader` splits it. Any other line is read by `parse_line`: its fields (None when they
+    hold undecodable bytes); it raises Unsupported when the line is not a whole record alone (a quoted field
+    running over lines, broken quoting), and the file then starts again on the Python reader. Blank lines are
+    no records, as in `loader._load_csv`, so `_row` counts the others. `plan` gives each field's column (or a
+    constant), `extra_idx` the unknown columns. A record DuckDB does not settle (a field count that is off, an
+    unknown column's text JSON would escape, a value the checks are not sure of) goes to `python_record(record
+    number, line)`, the Python checks."""
+    width = len(header)
+    values = [f"nullif(v[{i + 1}], '')" if i is not None else ("null" if const is None else _sql_text(str(const)))
+              for i, const in plan]
+    names = ", ".join(f'{sql} as "{f.name}"' for sql, f in zip(values, spec.fields, strict=True))
+    # an unknown column's JSON as json.dumps(ensure_ascii=False) writes it, for text it does not escape
+    pairs = [f"case when v[{i + 1}] <> '' then {_sql_text(json.dumps(header[i], ensure_ascii=False) + ': ')} "
+             f"|| '\"' || v[{i + 1}] || '\"' end" for i in extra_idx]
+    extra = f"nullif('{{' || concat_ws(', ', {', '.join(pairs)}) || '}}', '{{}}')" if pairs else "null::varchar"
+    escaped = " or ".join(f"regexp_matches(v[{i + 1}], {_sql_text(_JSON_ESCAPED)})" for i in extra_idx) or "false"
+    records = 0  # records before this slice
+    con.execute("set enable_progress_bar = false")
+    for first, data, ends in _jsonl_slices(path, (offset, None, 2)):
+        bounds = np.concatenate([[0], ends]).astype(np.int64)
+        n = len(bounds) - 1
+        con.register("_lh_raw", pa.table({
+            "_line": pa.array(np.arange(first, first + n, dtype=np.int64)),
+            "line": pa.LargeBinaryArray.from_buffers(pa.large_binary(), n,
+                                                     [None, pa.py_buffer(bounds), pa.py_buffer(data)])}))
+        con.execute(
+            f"""create or replace temp table _lh_lines as
+            select _line, t is null or contains(t, '"') or contains(t, chr(0)) or strlen(t) > {CSV_FIELD_LIMIT}
+                or (contains(t, chr(13)) and not (ends_with(t, chr(13) || chr(10))
+                                                  and strlen(t) - strlen(replace(t, chr(13), '')) = 1)) as special,
+                rtrim(t, chr(13) || chr(10)) as body
+            from (select _line, try(decode(line)) as t from _lh_raw)""")
+        read = [(no, parse_line(line)) for no, line in con.execute(
+            "select _line, line from _lh_raw semi join (select _line from _lh_lines where special) using (_line) "
+            "order by _line").fetchall()]
+        con.register("_lh_special", pa.table({
+            "_line": pa.array([no for no, _ in read], pa.int64()),
+            "v": pa.array([row for _, row in read], pa.list_(pa.string())),
+            # blank: no field with anything but whitespace (undecodable bytes are not whitespace)
+            "record": pa.array([int(row is None or any(v.strip() for v in row)) for _, row in read], pa.int64())}))
+        con.execute(
+            f"""create or replace temp table _lh_split as
+            select _line, v, record, {records} + sum(record) over (order by _line rows unbounded preceding) as _row
+            from (select _line, string_split(body, ',') as v,
+                         case when regexp_full_match(body, '[,{_SPACES}]*') then 0 else 1 end as record
+                  from _lh_lines where not special
+                  union all select _line, v, record from _lh_special)
+            order by _line""")
+        con.unregister("_lh_special")
+        records = con.execute(f"select coalesce(max(_row), {records}) from _lh_split").fetchone()[0]
+        con.execute(
+            f"""create or replace temp view _lh_rows as
+            select _line as _doc, _row, 0 as _sub, coalesce(len(v) = {width} and not ({escaped}), false) as _sure,
+                   {names}, {extra} as _extra
+            from _lh_split where record = 1""")
+        doubtful = settle(con, spec, sink, "_lh_rows")
+        if doubtful:
+            for row, line in con.execute(
+                    "select s._row, r.line from _lh_split s join _lh_raw r using (_line) "
+                    "where s._line in (select unnest(?::bigint[])) order by s._line", [doubtful]).fetchall():
+                python_record(row, line)
+        con.unregister("_lh_raw")
+        for name in ("view _lh_rows", "table _lh_split", "table _lh_lines"):
+            con.execute(f"drop {name}")
+        sink.flush()
+
+
 class ColumnBatch:
     """Records read by a Python reader, checked by DuckDB in one go (see `settle`).
 

@@ -329,7 +329,9 @@ class _Lines:
 
 
 def _load_csv(path: Path, spec: SourceSpec, sink: _Sink, path_values: dict,
-              batch: fast_path.ColumnBatch | None = None) -> None:
+              batch: fast_path.ColumnBatch | None = None, by_line: bool = False) -> None:
+    """`batch`: the fast path, DuckDB checks the records; `by_line` too: DuckDB also cuts the records into fields
+    where each is one line of plain text (fast_path.load_csv_lines; raises fast_path.Unsupported when it cannot)."""
     with open(path, "rb") as fb:
         text = io.TextIOWrapper(fb, encoding="utf-8-sig", errors="surrogateescape", newline="")
         lines = _Lines(text)
@@ -340,7 +342,7 @@ def _load_csv(path: Path, spec: SourceSpec, sink: _Sink, path_values: dict,
             raise FileRejected("file is empty (no header row)") from None
         except csv.Error as exc:
             raise FileRejected(f"header row is not valid CSV: {exc}") from None
-        lines.take()
+        header_text = lines.take()
         header = [h.strip() for h in header]
         by_label = {h: i for i, h in enumerate(header)}
         missing = [f.source for f in spec.fields if f.required and f.source not in by_label]
@@ -353,6 +355,36 @@ def _load_csv(path: Path, spec: SourceSpec, sink: _Sink, path_values: dict,
         # per field, in spec.fields order: its column (or None), unless a derived value stands in for it
         plan = [(None, derived[f.name]) if f.name in derived else (by_label.get(f.source) if f.source else None, None)
                 for f in spec.fields]
+
+        def fields(n: int, row: list[str], raw_text: str) -> tuple[list[str | None], dict | None] | None:
+            """A record's field values (spec.fields order) and unknown columns, or None: quarantined."""
+            if len(row) != len(header):
+                sink.reject(n, 0, None, f"expected {len(header)} fields, found {len(row)}", raw_text)
+                return None
+            bad = has_invalid_utf8(row)
+            if bad is not None:
+                name = next((f.name for f in spec.fields if f.source == header[bad]), header[bad])
+                sink.reject(n, 0, name, f"invalid UTF-8 in field '{header[bad]}'", raw_text)
+                return None
+            extra = {header[i]: row[i] for i in extra_idx if row[i] != ""} or None
+            return [(row[i] or None) if i is not None else const for i, const in plan], extra
+
+        if by_line:
+            fb.seek(0)
+            first = fb.readline()
+            if '"' in header_text or "\r" in header_text or _clean(
+                    first.decode("utf-8", "surrogateescape").removeprefix("\ufeff").rstrip("\r\n")) != header_text:
+                raise fast_path.Unsupported("a header of more than one plain line")
+
+            def python_record(n: int, line: bytes) -> None:
+                raw_text = _clean(line.decode("utf-8", "surrogateescape").rstrip("\r\n"))
+                got = fields(n, _csv_line(line), raw_text)
+                if got is not None:
+                    _csv_record(n, *got, raw_text, sink)
+
+            fast_path.load_csv_lines(sink.con, path, len(first), spec, sink, header, plan, extra_idx,
+                                     _csv_line_text, python_record)
+            return
         n = 0
         while True:
             n += 1
@@ -367,16 +399,10 @@ def _load_csv(path: Path, spec: SourceSpec, sink: _Sink, path_values: dict,
             if not any(v.strip() for v in row):
                 n -= 1  # blank line: not a record
                 continue
-            if len(row) != len(header):
-                sink.reject(n, 0, None, f"expected {len(header)} fields, found {len(row)}", raw_text)
+            got = fields(n, row, raw_text)
+            if got is None:
                 continue
-            bad = has_invalid_utf8(row)
-            if bad is not None:
-                name = next((f.name for f in spec.fields if f.source == header[bad]), header[bad])
-                sink.reject(n, 0, name, f"invalid UTF-8 in field '{header[bad]}'", raw_text)
-                continue
-            extra = {header[i]: row[i] for i in extra_idx if row[i] != ""} or None
-            values = [(row[i] or None) if i is not None else const for i, const in plan]
+            values, extra = got
             if batch is not None:
                 batch.add(values, json.dumps(extra, ensure_ascii=False) if extra else None, n, 0,
                           (n, values, extra, raw_text))
@@ -384,6 +410,24 @@ def _load_csv(path: Path, spec: SourceSpec, sink: _Sink, path_values: dict,
             _csv_record(n, values, extra, raw_text, sink)
         if batch is not None:
             batch.flush()
+
+
+def _csv_line(line: bytes) -> list[str]:
+    """One physical line's fields as `csv.reader` reads them (undecodable bytes as surrogates); raises
+    fast_path.Unsupported when the line is not a whole record alone."""
+    try:
+        rows = list(csv.reader([line.decode("utf-8", "surrogateescape")], strict=True))
+    except csv.Error as exc:
+        raise fast_path.Unsupported(f"a record that is not one line: {exc}") from None
+    if len(rows) != 1:
+        raise fast_path.Unsupported("a line of more than one record")
+    return rows[0]
+
+
+def _csv_line_text(line: bytes) -> list[str] | None:
+    """`_csv_line`, or None when a field holds undecodable bytes (Arrow cannot hold them; Python quarantines)."""
+    row = _csv_line(line)
+    return None if has_invalid_utf8(row) is not None else row
 
 
 def _csv_record(n: int, field_values: list[str | None], extra: dict | None, raw_text: str, sink: _Sink) -> None:
@@ -841,8 +885,16 @@ def _read_file(con: duckdb.DuckDBPyConnection, job: Job, loaded_at: datetime,
         elif spec.format == "json":
             load_json(batched=fast)
         elif fast:
-            _load_csv(path, spec, sink, path_values, fast_path.ColumnBatch(
-                con, spec, sink, lambda unit: _csv_record(*unit, sink), BATCH_ROWS))
+            def load_csv(by_line: bool) -> None:
+                _load_csv(path, spec, sink, path_values, fast_path.ColumnBatch(
+                    con, spec, sink, lambda unit: _csv_record(*unit, sink), BATCH_ROWS), by_line)
+
+            try:
+                load_csv(by_line=True)
+            except fast_path.Unsupported as exc:  # start the file again, Python's reader cutting the records
+                log.info("ingest %s: DuckDB cannot cut its records (%s)", rel, exc)
+                sink = restart()
+                load_csv(by_line=False)
         else:
             {"csv": _load_csv, "mail": _load_mail}[spec.format](path, spec, sink, path_values)
         sink.flush()
