@@ -355,10 +355,13 @@ def land_parts(con: duckdb.DuckDBPyConnection, job: loader.Job, parts: Parts, lo
     if seen:  # the same bytes under another name earlier in this run
         return loader.seen_result(job.rel, job.platform, job.entity, seen)
     table = SPECS[(job.platform, job.entity)].table
+    # a bundle's parts sit in `_file_id=<id>` folders: their own column is the value, never a type read from a path
     if parts.rows:
-        con.execute(f"insert into raw.{table} by name select * from read_parquet(?)", [parts.rows])
+        con.execute(f"insert into raw.{table} by name select * from read_parquet(?, hive_partitioning = false)",
+                    [parts.rows])
     if parts.quarantine:
-        con.execute("insert into raw.quarantine by name select * from read_parquet(?)", [parts.quarantine])
+        con.execute("insert into raw.quarantine by name select * from read_parquet(?, hive_partitioning = false)",
+                    [parts.quarantine])
     return loader.finish_file(con, job, parts.landed, loaded_at, commit=False)
 
 
