@@ -263,31 +263,36 @@ def load_jsonl(con, path: Path, spec: SourceSpec, sink, path_values: dict, pytho
         sink.flush()
 
 
+def _read_documents(con, paths: list[str], fmt: str, filename: bool = False) -> bool:
+    """Table `_lh_read` (`doc`, and `filename` if asked): the JSON documents of `paths` as DuckDB reads them
+    (duckdb.Error when it cannot). False when json.loads would read any of them otherwise (sql_checks.json_text_ok):
+    checked on each file's text, where a trailing comma or an `inf` still shows, and on each document (nesting,
+    long integers: read_json_objects gives each document's own text, as written)."""
+    size = max(max(Path(p).stat().st_size for p in paths) + 1, 16 * 1024 * 1024)
+    con.execute(
+        f"create or replace temp table _lh_read as select {'filename, ' if filename else ''}json::varchar as doc "
+        f"from read_json_objects(?, format = '{fmt}', filename = {str(filename).lower()}, "
+        f"maximum_object_size = {min(size, 2**32 - 1)})", [paths])
+    try:
+        (fine,) = con.execute(
+            f"select coalesce(bool_and({json_document_ok('doc')}), true) and (select bool_and("
+            f"{json_text_ok('content', document=False)}) from read_text(?)) from _lh_read", [paths]).fetchone()
+    except duckdb.Error:  # e.g. text that is not UTF-8
+        return False
+    return bool(fine)
+
+
 def load_json_file(con, path: Path, spec: SourceSpec, sink, path_values: dict,
                    python_doc: Callable[[int, Any], None]) -> None:
     """A `.json` file: an array of documents, or one whole-file document (row 0)."""
     with open(path, "rb") as fh:
         head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-    size = max(path.stat().st_size + 1, 16 * 1024 * 1024)
     fmt = "array" if head[:1] == b"[" else "unstructured"
     try:
-        con.execute(
-            f"create or replace temp table _lh_read as select json::varchar as doc "
-            f"from read_json_objects(?, format = '{fmt}', maximum_object_size = {min(size, 2**32 - 1)})",
-            [str(path)],
-        )
+        fine = _read_documents(con, [str(path)], fmt)
     except duckdb.Error as exc:
         raise Unsupported(str(exc)) from None
-    # JSON Python reads otherwise (sql_checks.json_text_ok): checked on the file's text, where a trailing
-    # comma or an `inf` still shows, and on each document (nesting, long integers: read_json_objects gives each
-    # document's own text, as written); then the file takes the Python path
-    try:
-        (fine,) = con.execute(
-            f"select coalesce(bool_and({json_document_ok('doc')}), true) and "
-            f"(select {json_text_ok('content', document=False)} from read_text(?)) from _lh_read", [str(path)]).fetchone()
-    except duckdb.Error:  # e.g. text that is not UTF-8
-        fine = False
-    if not fine:
+    if not fine:  # the file takes the Python path
         raise Unsupported("JSON that json.loads reads otherwise")
     # a table keeps insertion order: rowid is the element's place in the array (rows added inside a
     # transaction are numbered from a large offset, hence the minimum)
@@ -321,17 +326,9 @@ def load_json_bundle(con, spec: SourceSpec, paths: list[str], names: list[tuple[
     per file (`_file_id=<id>`). Returns each file's (rows, unknown keys), or None when any file or document
     needs more than SQL: not an array DuckDB reads, JSON Python reads otherwise, or a row the checks are not
     sure of. The caller then reads the files one by one (the Python path settles what SQL left)."""
-    size = max(max(Path(p).stat().st_size for p in paths) + 1, 16 * 1024 * 1024)
     try:
-        con.execute(
-            f"create or replace temp table _lh_read as select filename, json::varchar as doc from "
-            f"read_json_objects(?, format = 'array', filename = true, maximum_object_size = {min(size, 2**32 - 1)})",
-            [paths])
-        # as in load_json_file: the files' text (commas, `inf`) and each document (nesting, long integers)
-        (fine,) = con.execute(
-            f"select coalesce(bool_and({json_document_ok('doc')}), true) and (select bool_and("
-            f"{json_text_ok('content', document=False)}) from read_text(?)) from _lh_read", [paths]).fetchone()
-    except duckdb.Error:  # not an array, not UTF-8, ...
+        fine = _read_documents(con, paths, "array", filename=True)
+    except duckdb.Error:  # not an array, ...
         return None
     if not fine:
         return None
