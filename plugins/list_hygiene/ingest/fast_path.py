@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -134,7 +135,7 @@ def _typed(spec: SourceSpec) -> str:
     return ", ".join(f'"{c}"::varchar as "{c}"' for c in spec.columns)
 
 
-def check_rows(con: duckdb.DuckDBPyConnection, spec: SourceSpec, latest, rows: str) -> None:
+def check_rows(con: duckdb.DuckDBPyConnection, spec: SourceSpec, latest: datetime, rows: str) -> None:
     """Table `_lh_checked`: relation `rows` with the normalised address and `_ok`, true where SQL is sure.
 
     A plain ASCII address is normalised in SQL (`lower`); the few others are normalised by `normalize_email`
@@ -316,16 +317,17 @@ def load_json_file(con, path: Path, spec: SourceSpec, sink, path_values: dict,
 
 
 
-def load_json_bundle(con, spec: SourceSpec, paths: list[str], names: list[tuple[str, str]], path_values: dict,
-                     latest, loaded_at, out_dir: str) -> list[tuple[int, set[str]]] | None:
+def load_json_bundle(con, spec: SourceSpec, paths: list[str], names: list[tuple[str, str]], latest: datetime,
+                     loaded_at: datetime, out_dir: str) -> list[tuple[int, set[str]]] | None:
     """Several small JSON array files of one source read, checked and written in one go, for files too small
     to pay each statement's set-up alone (1,457 SendGrid webhook bodies of 5,000 events at 1 M contacts: 19
     against 11 µs an event as a JSONL span).
 
-    `names` gives each path's (`_file_id`, `_file`). The rows go to Parquet parts under `out_dir`, a folder
-    per file (`_file_id=<id>`). Returns each file's (rows, unknown keys), or None when any file or document
-    needs more than SQL: not an array DuckDB reads, JSON Python reads otherwise, or a row the checks are not
-    sure of. The caller then reads the files one by one (the Python path settles what SQL left)."""
+    `names` gives each path's (`_file_id`, `_file`); no field comes from a path (`workers.bundled`). The rows go
+    to Parquet parts under `out_dir`, a folder per file (`_file_id=<id>`). Returns each file's (rows, unknown
+    keys), or None when any file or document needs more than SQL: not an array DuckDB reads, JSON Python reads
+    otherwise, or a row the checks are not sure of. The caller then reads the files one by one (the Python path
+    settles what SQL left)."""
     try:
         fine = _read_documents(con, paths, "array", filename=True)
     except duckdb.Error:  # not an array, ...
@@ -340,7 +342,7 @@ def load_json_bundle(con, spec: SourceSpec, paths: list[str], names: list[tuple[
     if con.execute("select count(*) from _lh_docs where _f is null").fetchone()[0]:  # a path DuckDB names otherwise
         con.execute("drop table _lh_docs")
         return None
-    check_rows(con, spec, latest, f"({_fields_sql(spec, '_lh_docs', path_values, carry=('_f',))})")
+    check_rows(con, spec, latest, f"({_fields_sql(spec, '_lh_docs', {}, carry=('_f',))})")
     con.execute("drop table _lh_docs")
     if con.execute("select count(*) from _lh_checked where not _ok").fetchone()[0]:
         con.execute("drop table _lh_checked")

@@ -206,7 +206,7 @@ def read_bundle_in_worker(jobs: list[loader.Job], loaded_at: datetime, scratch: 
     con.begin()
     try:
         got = fast_path.load_json_bundle(con, spec, [str(j.path) for j in jobs], [(j.file_id, j.rel) for j in jobs],
-                                         {}, loader.latest_plausible(loaded_at), loaded_at, out)
+                                         loader.latest_plausible(loaded_at), loaded_at, out)
     finally:
         con.rollback()  # the rows live on in the parts
     if got is None:
@@ -228,7 +228,7 @@ def read_bundle_in_worker(jobs: list[loader.Job], loaded_at: datetime, scratch: 
 
 def bundled(job: loader.Job) -> bool:
     """Whether a file may be read with others of its source (`read_bundle_in_worker`): a small JSON file that
-    DuckDB reads itself (`fast_path.reads_json`; a worker reads one that is not an array on its own)."""
+    DuckDB reads itself (`fast_path.reads_json`), whose rows take nothing from its path."""
     spec = SPECS[(job.platform, job.entity)]
     return (loader.FAST_PATH and job.span is None and spec.from_path is None and job.size <= BUNDLE_FILE_BYTES
             and not loader.is_jsonl(job.path) and fast_path.reads_json(spec, job.path))
@@ -236,20 +236,17 @@ def bundled(job: loader.Job) -> bool:
 
 def bundles(jobs: list[loader.Job]) -> list[list[loader.Job]]:
     """Runs of consecutive `bundled` files of one source, up to BUNDLE_BYTES each, of two files or more."""
-    runs: list[list[loader.Job]] = [[]]
-    size = 0
+    runs: list[list[loader.Job]] = []
+    run: list[loader.Job] = []
     for job in jobs:
-        if not bundled(job):
-            runs.append([])
-            continue
-        run = runs[-1]
-        if run and ((run[0].platform, run[0].entity) != (job.platform, job.entity) or size + job.size > BUNDLE_BYTES):
-            run = []
+        joins = bundled(job)
+        if run and (not joins or (run[0].platform, run[0].entity) != (job.platform, job.entity)
+                    or sum(j.size for j in run) + job.size > BUNDLE_BYTES):
             runs.append(run)
-        if not run:
-            size = 0
-        run.append(job)
-        size += job.size
+            run = []
+        if joins:
+            run.append(job)
+    runs.append(run)
     return [run for run in runs if len(run) > 1]
 
 
