@@ -1,0 +1,150 @@
+"""Random files, both paths: whatever bytes a CSV export or a JSONL event dump holds, the fast path (DuckDB cutting
+and checking, fast_path.py) loads, numbers and quarantines exactly what the per-row Python path does.
+
+The examples are drawn from pieces that sit on the edges the fast path decides at (quotes, carriage returns,
+blank and whitespace-only lines, NUL, bytes that are not UTF-8, JSON escapes, numbers as text, nesting, repeated
+keys), so a mismatch shows up as a small file. Hypothesis runs derandomised: the same examples every run.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_fast_path import differences, load_both, write
+
+from list_hygiene.ingest import fast_path, loader, workers
+
+EXAMPLES = settings(max_examples=50, deadline=None, derandomize=True, database=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@pytest.fixture(autouse=True)
+def _once(ingest_path):
+    """The comparison picks both paths itself: run it once, not once per path of the conftest."""
+    if ingest_path != "fast_path":
+        pytest.skip("compares the two paths itself")
+
+
+def _same_on_both_paths(rel: str, data: bytes) -> None:
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:
+        tmp_path = Path(tmp)
+        write(tmp_path / "data", rel, data)
+        mp.setattr(fast_path, "MIN_BYTES", 0)
+        mp.setattr(workers, "PARALLEL_MIN_BYTES", 0)
+        mp.setenv("LIST_HYGIENE_INGEST_WORKERS", "1")
+        con = load_both(tmp_path / "data", tmp_path, mp)
+        try:
+            assert differences(con) == [], data
+            # nothing is lost: every line is loaded, quarantined or (blank) skipped alike on both paths
+            manifest = con.execute("select rows_loaded, rows_quarantined, status from f.raw._manifest").fetchall()
+            assert manifest == con.execute("select rows_loaded, rows_quarantined, status from p.raw._manifest").fetchall()
+        finally:
+            con.close()
+
+
+CSV_HEADER = b"Record ID,Email,Create Date,Last Modified Date,Marketing emails bounced,Note,Unknown Column"
+
+#: field texts near the edges: quoting, separators inside a field, spaces Python calls blank, control characters
+#: json.dumps escapes in `_extra`, NUL, bytes that are not UTF-8, non-ASCII, long text. (A line break inside a
+#: field sends the whole file back to Python's reader: test_fast_path's AWKWARD_CSV has those.)
+EDGES = [
+    b"", b" ", b"\t", b"\xe3\x80\x80", b"\x0b", b"\x1c", b"\xc2\x85", b'"quoted"', b'"a, b"', b'"say ""hi"""',
+    b'x"y', b'"', b"caf\xc3\xa9", b"\xe2\x98\x83", b"back\\slash", b"tab\there", b"ctl\x01",
+    b"nul\x00", b"bad\xff", b"\xed\xa0\x80", b"x" * 300,
+]
+#: what each of the seven columns usually holds, valid or not
+COLUMNS = [
+    [b"1", b"42", b"-1", b" 3 ", b"1.5"],
+    [b"ana@example.com", b"Bo@Example.COM", b"c@b\xc3\xbccher.example", b"not-an-address"],
+    [b"2026-08-01", b"2026-08-01 10:00", b"2026-08-01T10:00:00Z", b"2026-13-01", b"yesterday"],
+    [b"2026-08-01", b"2026-08-01T10:00:00.5+02:00", b"1785686419000"],
+    [b"0", b"1", b" 2", b"x"],
+    [b"plain", b"a note"],
+    [b"x", b"y z"],
+]
+BLANKS = [b"", b" ", b"\t", b"\xe3\x80\x80", b"\x0b", b"\x0c", b"\x1c", b"\x1f", b"\xc2\x85", b"\xe2\x80\xa8"]
+
+#: a record of seven fields, each its column's kind of value three times in four, else an edge piece
+RECORD = st.tuples(*(st.one_of(*[st.sampled_from(c)] * 3, st.sampled_from(EDGES)) for c in COLUMNS)).map(b",".join)
+CSV_LINE = st.one_of(
+    RECORD, RECORD, RECORD,
+    st.lists(st.sampled_from(EDGES + [b"1", b"ana@example.com"]), max_size=9).map(b",".join),  # any count
+    st.lists(st.sampled_from(BLANKS), min_size=1, max_size=4).map(b",".join),  # blank to Python's reader
+)
+
+
+@EXAMPLES
+@given(lines=st.lists(CSV_LINE, min_size=1, max_size=8), newline=st.sampled_from([b"\r\n", b"\n"]),
+       last_newline=st.booleans(), bom=st.booleans())
+def test_random_csv_exports_load_alike(lines, newline, last_newline, bom):
+    data = (b"\xef\xbb\xbf" if bom else b"") + CSV_HEADER + newline + newline.join(lines)
+    _same_on_both_paths("hubspot/contacts/c.csv", data + (newline if last_newline else b""))
+
+
+#: JSON values near the edges of the SQL checks: numbers in every spelling, numbers as text, escapes, surrogates,
+#: non-ASCII, nesting, empty containers, booleans and null where text is expected
+JSON_VALUES = st.sampled_from([
+    "1785686419", "1785686419.5", "1.7856864e9", "-0", "99", "4102444800", "1e400", "0.1e1", '"1785686419"',
+    '" 1785686419 "', '"2026-08-01T10:00:00Z"', "true", "false", "null", '""', '"ana@example.com"',
+    '"Ana@Example.COM"', '"\\u0041na@example.com"', '"ana@b\\u00fccher.example"', '"a\\"b"', '"\\ud800"',
+    '"\\ud83d\\ude00"', '"caf\u00e9"', '"\\/"', '"tab\\there"', '"nul\\u0000"', "[]", "{}", '["x"]', '{"a": 1}',
+    '[[[[["deep"]]]]]', '"Yes"', '"y"', '"TRUE"', '"0"', '"' + "y" * 300 + '"', "12345678901234567890123", "0" * 1100,
+])
+#: what the members the spec types (address, time, integer, flag) usually hold, valid or not
+TYPED = {
+    "email": ['"ana@example.com"', '"Bo@Example.COM"', '" ana@example.com "', '"ana@b\\u00fccher.example"',
+              '"not-an-address"', '""'],
+    "timestamp": ["1785686419", "1785686419.5", '"1785686419"', "99", "4102444800", "1.7856864e9", '"x"'],
+    "attempt": ["0", "5", '"3"', '" 3 "', "-1", "1.0", '"x"', "12345678901234567890123"],
+    "sg_machine_open": ["true", "false", '"Yes"', '"y"', '"TRUE"', '"0"', "1", "2"],
+}
+MEMBERS = st.one_of(
+    *[st.tuples(st.just(k), st.sampled_from(v)) for k, v in TYPED.items()],
+    st.tuples(st.sampled_from([*TYPED, "event", "sg_event_id", "sg_message_id", "reason", "status", "useragent",
+                               "url", "category", "marketing_campaign_id", "note", "Email"]), JSON_VALUES),
+)
+
+
+@st.composite
+def sendgrid_lines(draw) -> bytes:
+    """A JSONL line: mostly a plausible event with a member or two replaced, sometimes not an object at all."""
+    base = {"email": '"ana@example.com"', "timestamp": "1785686419", "event": '"delivered"',
+            "sg_event_id": json.dumps(f"e{draw(st.integers(0, 5))}")}
+    for key, value in draw(st.lists(MEMBERS, max_size=2)):
+        base[key] = value
+    members = [f'"{k}": {v}' for k, v in base.items()]
+    if draw(st.integers(0, 3)) == 0:  # a repeated key: the last one wins in json.loads
+        key, value = draw(MEMBERS)
+        members.append(f'"{key}": {value}')
+    line = "{" + ", ".join(members) + "}"
+    shape = draw(st.sampled_from(["object"] * 6 + ["blank", "array", "broken", "spaces"]))
+    return {"object": line, "blank": "", "array": f"[{line}]", "broken": line[:-1],
+            "spaces": f"  {line}\t "}[shape].encode()
+
+
+@EXAMPLES
+@given(lines=st.lists(sendgrid_lines(), min_size=1, max_size=8), last_newline=st.booleans(),
+       tail=st.sampled_from([b"", b"\xff", b"\r"]))
+def test_random_sendgrid_dumps_load_alike(lines, last_newline, tail):
+    data = b"\n".join(lines[:-1] + [lines[-1] + tail]) + (b"\n" if last_newline else b"")
+    _same_on_both_paths("sendgrid/events/e.jsonl", data)
+
+
+def test_the_random_files_reach_the_fast_paths_own_reading(monkeypatch):
+    """The comparison above means something only if the fast path reads such files itself: a plain CSV file is
+    cut by DuckDB and a plain JSONL file read by DuckDB, not handed back to Python whole."""
+    calls = []
+    for name in ("load_csv_lines", "load_jsonl"):
+        original = getattr(fast_path, name)
+        monkeypatch.setattr(fast_path, name,
+                            lambda *a, _o=original, _n=name, **k: (calls.append(_n), _o(*a, **k))[1])
+    monkeypatch.setattr(loader, "FAST_PATH", True)
+    _same_on_both_paths("hubspot/contacts/c.csv", CSV_HEADER + b"\r\n1,ana@example.com,2026-08-01,2026-08-01,0,,\r\n")
+    _same_on_both_paths("sendgrid/events/e.jsonl", b'{"email": "ana@example.com", "timestamp": 1785686419, '
+                                                   b'"event": "delivered", "sg_event_id": "e1"}\n')
+    assert calls.count("load_csv_lines") == 1 and calls.count("load_jsonl") == 1
