@@ -16,8 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_fast_path import differences, load_both, write
+from test_workers import ReadHere
 
-from list_hygiene.ingest import fast_path, loader, workers
+from list_hygiene.ingest import fast_path, workers
 
 EXAMPLES = settings(max_examples=50, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -30,19 +31,23 @@ def _once(ingest_path):
         pytest.skip("compares the two paths itself")
 
 
-def _same_on_both_paths(rel: str, data: bytes) -> None:
+def _same_on_both_paths(files: dict[str, bytes], bundled: bool = False) -> None:
+    """Ingest `files` on both paths and compare. `bundled`: through `workers.land_all` (read in this process), where
+    small JSON files of a source are read together on the fast path."""
     with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:
         tmp_path = Path(tmp)
-        write(tmp_path / "data", rel, data)
+        for rel, data in files.items():
+            write(tmp_path / "data", rel, data)
         mp.setattr(fast_path, "MIN_BYTES", 0)
         mp.setattr(workers, "PARALLEL_MIN_BYTES", 0)
-        mp.setenv("LIST_HYGIENE_INGEST_WORKERS", "1")
+        mp.setenv("LIST_HYGIENE_INGEST_WORKERS", "2" if bundled else "1")
+        mp.setattr(workers, "_executor", lambda n: ReadHere())
         con = load_both(tmp_path / "data", tmp_path, mp)
         try:
-            assert differences(con) == [], data
+            assert differences(con) == [], files
             # nothing is lost: every line is loaded, quarantined or (blank) skipped alike on both paths
-            manifest = con.execute("select rows_loaded, rows_quarantined, status from f.raw._manifest").fetchall()
-            assert manifest == con.execute("select rows_loaded, rows_quarantined, status from p.raw._manifest").fetchall()
+            manifest = "select path, rows_loaded, rows_quarantined, status from {}.raw._manifest order by path"
+            assert con.execute(manifest.format("f")).fetchall() == con.execute(manifest.format("p")).fetchall()
         finally:
             con.close()
 
@@ -83,7 +88,7 @@ CSV_LINE = st.one_of(
        last_newline=st.booleans(), bom=st.booleans())
 def test_random_csv_exports_load_alike(lines, newline, last_newline, bom):
     data = (b"\xef\xbb\xbf" if bom else b"") + CSV_HEADER + newline + newline.join(lines)
-    _same_on_both_paths("hubspot/contacts/c.csv", data + (newline if last_newline else b""))
+    _same_on_both_paths({"hubspot/contacts/c.csv": data + (newline if last_newline else b"")})
 
 
 #: JSON values near the edges of the SQL checks: numbers in every spelling, numbers as text, escapes, surrogates,
@@ -111,17 +116,24 @@ MEMBERS = st.one_of(
 
 
 @st.composite
-def sendgrid_lines(draw) -> bytes:
-    """A JSONL line: mostly a plausible event with a member or two replaced, sometimes not an object at all."""
+def sendgrid_events(draw, changes: int = 2) -> str:
+    """A SendGrid event's JSON text: a plausible event with up to `changes` members replaced, sometimes a key
+    repeated."""
     base = {"email": '"ana@example.com"', "timestamp": "1785686419", "event": '"delivered"',
             "sg_event_id": json.dumps(f"e{draw(st.integers(0, 5))}")}
-    for key, value in draw(st.lists(MEMBERS, max_size=2)):
+    for key, value in draw(st.lists(MEMBERS, max_size=changes)):
         base[key] = value
     members = [f'"{k}": {v}' for k, v in base.items()]
-    if draw(st.integers(0, 3)) == 0:  # a repeated key: the last one wins in json.loads
+    if changes and draw(st.integers(0, 3)) == 0:  # a repeated key: the last one wins in json.loads
         key, value = draw(MEMBERS)
         members.append(f'"{key}": {value}')
-    line = "{" + ", ".join(members) + "}"
+    return "{" + ", ".join(members) + "}"
+
+
+@st.composite
+def sendgrid_lines(draw) -> bytes:
+    """A JSONL line: mostly a plausible event with a member or two replaced, sometimes not an object at all."""
+    line = draw(sendgrid_events())
     shape = draw(st.sampled_from(["object"] * 6 + ["blank", "array", "broken", "spaces"]))
     return {"object": line, "blank": "", "array": f"[{line}]", "broken": line[:-1],
             "spaces": f"  {line}\t "}[shape].encode()
@@ -132,19 +144,49 @@ def sendgrid_lines(draw) -> bytes:
        tail=st.sampled_from([b"", b"\xff", b"\r"]))
 def test_random_sendgrid_dumps_load_alike(lines, last_newline, tail):
     data = b"\n".join(lines[:-1] + [lines[-1] + tail]) + (b"\n" if last_newline else b"")
-    _same_on_both_paths("sendgrid/events/e.jsonl", data)
+    _same_on_both_paths({"sendgrid/events/e.jsonl": data})
+
+
+@st.composite
+def webhook_bodies(draw) -> dict[str, bytes]:
+    """Two to four SendGrid webhook bodies (JSON arrays of events), mostly plain, so that most runs are read
+    together; now and then an event with a member replaced, an empty body or one that is not an array."""
+    bodies = {}
+    for name in "abcd"[:draw(st.integers(2, 4))]:
+        events = [draw(st.one_of(*[sendgrid_events(changes=0)] * 4, sendgrid_events(changes=1)))
+                  for _ in range(draw(st.integers(0, 4)))]
+        body = "[\n" + ",\n".join(events) + "\n]\n"
+        bodies[f"sendgrid/events/{name}.json"] = draw(st.sampled_from([body] * 8 + [body[:-3], "{}"])).encode()
+    return bodies
+
+
+@EXAMPLES
+@given(bodies=webhook_bodies())
+def test_random_webhook_bodies_read_together_load_alike(bodies):
+    _same_on_both_paths(bodies, bundled=True)
 
 
 def test_the_random_files_reach_the_fast_paths_own_reading(monkeypatch):
-    """The comparison above means something only if the fast path reads such files itself: a plain CSV file is
-    cut by DuckDB and a plain JSONL file read by DuckDB, not handed back to Python whole."""
+    """The comparisons above mean something only if the fast path reads such files itself: a plain CSV file is
+    cut by DuckDB, a plain JSONL file and a run of plain webhook bodies read by DuckDB, none handed back to
+    Python whole."""
     calls = []
-    for name in ("load_csv_lines", "load_jsonl"):
+
+    def spy(name):
         original = getattr(fast_path, name)
-        monkeypatch.setattr(fast_path, name,
-                            lambda *a, _o=original, _n=name, **k: (calls.append(_n), _o(*a, **k))[1])
-    monkeypatch.setattr(loader, "FAST_PATH", True)
-    _same_on_both_paths("hubspot/contacts/c.csv", CSV_HEADER + b"\r\n1,ana@example.com,2026-08-01,2026-08-01,0,,\r\n")
-    _same_on_both_paths("sendgrid/events/e.jsonl", b'{"email": "ana@example.com", "timestamp": 1785686419, '
-                                                   b'"event": "delivered", "sg_event_id": "e1"}\n')
-    assert calls.count("load_csv_lines") == 1 and calls.count("load_jsonl") == 1
+
+        def call(*args, **kwargs):
+            calls.append((name, original(*args, **kwargs)))
+            return calls[-1][1]
+        return call
+
+    for name in ("load_csv_lines", "load_jsonl", "load_json_bundle"):
+        monkeypatch.setattr(fast_path, name, spy(name))
+    event = b'{"email": "ana@example.com", "timestamp": 1785686419, "event": "delivered", "sg_event_id": "e1"}'
+    _same_on_both_paths({"hubspot/contacts/c.csv":
+                         CSV_HEADER + b"\r\n1,ana@example.com,2026-08-01,2026-08-01,0,,\r\n"})
+    _same_on_both_paths({"sendgrid/events/e.jsonl": event + b"\n"})
+    _same_on_both_paths({"sendgrid/events/a.json": b"[" + event + b"]", "sendgrid/events/b.json": b"[]"},
+                        bundled=True)
+    assert [name for name, _ in calls] == ["load_csv_lines", "load_jsonl", "load_json_bundle"]
+    assert calls[-1][1] == [(1, set()), (0, set())]  # each body's rows and unknown keys: read together
