@@ -1,5 +1,6 @@
-"""Random files, both paths: whatever bytes a CSV export or a JSONL event dump holds, the fast path (DuckDB cutting
-and checking, fast_path.py) loads, numbers and quarantines exactly what the per-row Python path does.
+"""Random files, both paths: whatever bytes a CSV export, a JSONL event dump or a run of webhook bodies holds, the
+fast path (DuckDB cutting and checking, fast_path.py) loads, numbers and quarantines exactly what the per-row Python
+path does.
 
 The examples are drawn from pieces that sit on the edges the fast path decides at (quotes, carriage returns,
 blank and whitespace-only lines, NUL, bytes that are not UTF-8, JSON escapes, numbers as text, nesting, repeated
