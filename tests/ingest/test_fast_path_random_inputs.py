@@ -1,6 +1,6 @@
 """Random files, both paths: whatever bytes a CSV export, a JSONL event dump or a run of webhook bodies holds, the
 fast path (DuckDB cutting and checking, fast_path.py) loads, numbers and quarantines exactly what the per-row Python
-path does.
+path does; and whatever shape an SES record has, its direct reading (ses_decode) gives the per-row path's rows.
 
 The examples are drawn from pieces that sit on the edges the fast path decides at (quotes, carriage returns,
 blank and whitespace-only lines, NUL, bytes that are not UTF-8, JSON escapes, numbers as text, nesting, repeated
@@ -14,22 +14,22 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, settings, target
 from hypothesis import strategies as st
 from test_fast_path import differences, load_both, write
 from test_workers import ReadHere
 
-from list_hygiene.ingest import fast_path, workers
+from list_hygiene.ingest import fast_path, json_decode, ses_decode, workers
+from list_hygiene.ingest.specs import SPECS
 
 EXAMPLES = settings(max_examples=50, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 @pytest.fixture(autouse=True)
-def _once(ingest_path):
-    """The comparison picks both paths itself: run it once, not once per path of the conftest."""
-    if ingest_path != "fast_path":
-        pytest.skip("compares the two paths itself")
+def ingest_path():
+    """In place of the conftest's three runs per test (one per path): these tests set up both paths themselves."""
+    return "both"
 
 
 def _same_on_both_paths(files: dict[str, bytes], bundled: bool = False) -> None:
@@ -191,3 +191,67 @@ def test_the_random_files_reach_the_fast_paths_own_reading(monkeypatch):
                         bundled=True)
     assert [name for name, _ in calls] == ["load_csv_lines", "load_jsonl", "load_json_bundle"]
     assert calls[-1][1] == [(1, set()), (0, set())]  # each body's rows and unknown keys: read together
+
+
+#: any JSON value, small: what a member may hold instead of what SES writes there
+ANY_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(["", "a@example.com", "2026-08-01T09:00:00.000Z", "ü\u00e9", "\ud800", "x" * 50]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["emailAddress", "timestamp", "x"]),
+                                                                inner, max_size=3),
+    max_leaves=6,
+)
+KINDS = ["Send", "Delivery", "Open", "Click", "Bounce", "Complaint", "DeliveryDelay", "Rendering Failure", "Reject",
+         "Subscription", "delivery delay", "OPEN", "Unknown", "mail", ""]
+RECIPIENT = st.fixed_dictionaries({"emailAddress": st.sampled_from(["a@example.com", "b@example.com"])},
+                                  optional={"action": st.just("failed"), "status": st.just("5.1.1"),
+                                            "diagnosticCode": st.just("smtp; 550 5.1.1")})
+DETAIL = st.fixed_dictionaries({}, optional={
+    "timestamp": st.sampled_from(["2026-08-01T09:01:00.000Z", ""]), "feedbackId": st.just("f-1"),
+    "userAgent": st.just("Mozilla/5.0"), "ipAddress": st.just("192.0.2.1"), "link": st.just("https://x.example/"),
+    "recipients": st.lists(st.sampled_from(["a@example.com", "c@example.com"]), max_size=2),
+    "bounceType": st.just("Permanent"), "bounceSubType": st.just("General"),
+    "bouncedRecipients": st.lists(RECIPIENT, min_size=1, max_size=2),
+    "complainedRecipients": st.lists(RECIPIENT, min_size=1, max_size=2),
+    "delayedRecipients": st.lists(RECIPIENT, min_size=1, max_size=2), "complaintFeedbackType": st.just("abuse"),
+})
+DETAILS = ["send", "delivery", "open", "click", "bounce", "complaint", "reject", "failure", "deliveryDelay",
+           "subscription"]
+
+
+@st.composite
+def ses_lines(draw) -> bytes:
+    """An SES record as SES writes it, then a member or two anywhere swapped for any JSON value; enveloped
+    or bare, its Message written with or without ASCII escapes."""
+    mail = draw(st.fixed_dictionaries({}, optional={
+        "timestamp": st.just("2026-08-01T09:00:00.000Z"), "source": st.just("news@example.com"),
+        "messageId": st.just("m-1"), "destination": st.lists(st.sampled_from(["a@example.com", "b@example.com"]),
+                                                              min_size=1, max_size=3),
+        "tags": st.dictionaries(st.sampled_from(["campaign", "ses:configuration-set"]),
+                                st.lists(st.sampled_from(["digest-1", "marketing"]), max_size=2), max_size=2),
+    }))
+    record = {draw(st.sampled_from(["eventType", "notificationType"])): draw(st.sampled_from(KINDS)), "mail": mail}
+    for member in draw(st.lists(st.sampled_from(DETAILS), max_size=2)):
+        record[member] = draw(DETAIL)
+    for _ in range(draw(st.integers(0, 2))):  # swap a member, at the top, in `mail` or in a detail, for anything
+        holder = draw(st.sampled_from([record, mail, *[v for v in record.values() if isinstance(v, dict)]]))
+        holder[draw(st.sampled_from([*holder, "tags", "recipients"]))] = draw(ANY_JSON)
+    ascii_only = draw(st.booleans())
+    if draw(st.booleans()):
+        line = {"Type": draw(st.sampled_from(["Notification", "SubscriptionConfirmation"])), "MessageId": "sns-1",
+                "Message": json.dumps(record, ensure_ascii=ascii_only)}
+    else:
+        line = record
+    return json.dumps(line, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(line=ses_lines())
+def test_random_ses_records_match_the_dict_path_or_leave_the_line_to_it(line):
+    """Whatever shape an SES line has, ses_decode.line_texts gives exactly the dict path's rows (the per-row path's
+    reading) or leaves the line to it."""
+    got = ses_decode.line_texts(line)
+    target(float(got is not None), label="read here")  # steer towards lines line_texts reads itself
+    if got is not None:
+        ses = SPECS[("ses", "events")]
+        assert got == [ses.texts(rec) for _, rec in ses.records(json_decode.loads(line))]

@@ -8,8 +8,6 @@ import json
 
 import duckdb
 import pytest
-from hypothesis import HealthCheck, given, settings, target
-from hypothesis import strategies as st
 from tests.ingest.test_fast_path import load_alike, write
 
 from list_hygiene.ingest import ingest, json_decode, loader, ses_decode
@@ -137,67 +135,3 @@ def test_a_spec_that_keeps_extra_keys_keeps_the_dict_path(tmp_path, monkeypatch)
         assert con.execute("select count(*) from raw.ses__events").fetchone()[0] == 2
     assert seen == []
 
-
-#: any JSON value, small: what a member may hold instead of what SES writes there
-ANY_JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats(allow_nan=False, allow_infinity=False)
-    | st.sampled_from(["", "a@example.com", "2026-08-01T09:00:00.000Z", "ü\u00e9", "\ud800", "x" * 50]),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["emailAddress", "timestamp", "x"]),
-                                                                inner, max_size=3),
-    max_leaves=6,
-)
-KINDS = ["Send", "Delivery", "Open", "Click", "Bounce", "Complaint", "DeliveryDelay", "Rendering Failure", "Reject",
-         "Subscription", "delivery delay", "OPEN", "Unknown", "mail", ""]
-RECIPIENT = st.fixed_dictionaries({"emailAddress": st.sampled_from(["a@example.com", "b@example.com"])},
-                                  optional={"action": st.just("failed"), "status": st.just("5.1.1"),
-                                            "diagnosticCode": st.just("smtp; 550 5.1.1")})
-DETAIL = st.fixed_dictionaries({}, optional={
-    "timestamp": st.sampled_from(["2026-08-01T09:01:00.000Z", ""]), "feedbackId": st.just("f-1"),
-    "userAgent": st.just("Mozilla/5.0"), "ipAddress": st.just("192.0.2.1"), "link": st.just("https://x.example/"),
-    "recipients": st.lists(st.sampled_from(["a@example.com", "c@example.com"]), max_size=2),
-    "bounceType": st.just("Permanent"), "bounceSubType": st.just("General"),
-    "bouncedRecipients": st.lists(RECIPIENT, min_size=1, max_size=2),
-    "complainedRecipients": st.lists(RECIPIENT, min_size=1, max_size=2),
-    "delayedRecipients": st.lists(RECIPIENT, min_size=1, max_size=2), "complaintFeedbackType": st.just("abuse"),
-})
-DETAILS = ["send", "delivery", "open", "click", "bounce", "complaint", "reject", "failure", "deliveryDelay",
-           "subscription"]
-
-
-@st.composite
-def ses_lines(draw) -> bytes:
-    """An SES record as SES writes it, then a member or two anywhere swapped for any JSON value; enveloped
-    or bare, its Message written with or without ASCII escapes."""
-    mail = draw(st.fixed_dictionaries({}, optional={
-        "timestamp": st.just("2026-08-01T09:00:00.000Z"), "source": st.just("news@example.com"),
-        "messageId": st.just("m-1"), "destination": st.lists(st.sampled_from(["a@example.com", "b@example.com"]),
-                                                              min_size=1, max_size=3),
-        "tags": st.dictionaries(st.sampled_from(["campaign", "ses:configuration-set"]),
-                                st.lists(st.sampled_from(["digest-1", "marketing"]), max_size=2), max_size=2),
-    }))
-    record = {draw(st.sampled_from(["eventType", "notificationType"])): draw(st.sampled_from(KINDS)), "mail": mail}
-    for member in draw(st.lists(st.sampled_from(DETAILS), max_size=2)):
-        record[member] = draw(DETAIL)
-    for _ in range(draw(st.integers(0, 2))):  # swap a member, at the top, in `mail` or in a detail, for anything
-        holder = draw(st.sampled_from([record, mail, *[v for v in record.values() if isinstance(v, dict)]]))
-        holder[draw(st.sampled_from([*holder, "tags", "recipients"]))] = draw(ANY_JSON)
-    ascii_only = draw(st.booleans())
-    if draw(st.booleans()):
-        line = {"Type": draw(st.sampled_from(["Notification", "SubscriptionConfirmation"])), "MessageId": "sns-1",
-                "Message": json.dumps(record, ensure_ascii=ascii_only)}
-    else:
-        line = record
-    return json.dumps(line, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
-
-
-@settings(max_examples=400, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(line=ses_lines())
-def test_random_records_match_the_dict_path_or_leave_the_line_to_it(ingest_path, line):
-    """Whatever shape an SES line has, line_texts gives exactly the dict path's rows or leaves the line to it."""
-    if ingest_path != "fast_path":
-        pytest.skip("the same property on every path of the conftest: checked once")
-    got = ses_decode.line_texts(line)
-    target(float(got is not None), label="read here")  # steer towards lines line_texts reads itself
-    if got is not None:
-        assert got == dict_path(line)
