@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, target
 from hypothesis import strategies as st
-from test_fast_path import differences, load_both, write
+from test_fast_path import load_alike, write
 from test_workers import ReadHere
 
 from list_hygiene.ingest import fast_path, json_decode, ses_decode, workers
@@ -43,14 +43,7 @@ def _same_on_both_paths(files: dict[str, bytes], bundled: bool = False) -> None:
         mp.setattr(workers, "PARALLEL_MIN_BYTES", 0)
         mp.setenv("LIST_HYGIENE_INGEST_WORKERS", "2" if bundled else "1")
         mp.setattr(workers, "_executor", lambda n: ReadHere())
-        con = load_both(tmp_path / "data", tmp_path, mp)
-        try:
-            assert differences(con) == [], files
-            # nothing is lost: every line is loaded, quarantined or (blank) skipped alike on both paths
-            manifest = "select path, rows_loaded, rows_quarantined, status from {}.raw._manifest order by path"
-            assert con.execute(manifest.format("f")).fetchall() == con.execute(manifest.format("p")).fetchall()
-        finally:
-            con.close()
+        load_alike(tmp_path / "data", tmp_path, mp).close()  # raw tables, quarantine and manifest alike
 
 
 CSV_HEADER = b"Record ID,Email,Create Date,Last Modified Date,Marketing emails bounced,Note,Unknown Column"
