@@ -238,14 +238,16 @@ def bundles(jobs: list[loader.Job]) -> list[list[loader.Job]]:
     """Runs of consecutive `bundled` files of one source, up to BUNDLE_BYTES each, of two files or more."""
     runs: list[list[loader.Job]] = []
     run: list[loader.Job] = []
+    size = 0  # of `run` (summing it again for each file would be quadratic: a run may hold 10^5 tiny bodies)
     for job in jobs:
         joins = bundled(job)
         if run and (not joins or (run[0].platform, run[0].entity) != (job.platform, job.entity)
-                    or sum(j.size for j in run) + job.size > BUNDLE_BYTES):
+                    or size + job.size > BUNDLE_BYTES):
             runs.append(run)
-            run = []
+            run, size = [], 0
         if joins:
             run.append(job)
+            size += job.size
     runs.append(run)
     return [run for run in runs if len(run) > 1]
 
